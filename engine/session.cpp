@@ -1,0 +1,119 @@
+#include "engine/session.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "graph/error.hpp"
+
+namespace octet {
+
+std::vector<std::string> available_backends() { return {"ref"}; }
+
+std::unique_ptr<Backend> make_backend(const std::string& name) {
+  if (name == "ref") return make_ref_backend();
+  std::string known;
+  for (const auto& backend : available_backends()) known += (known.empty() ? "" : ", ") + backend;
+  throw Error("unknown backend '" + name + "' (available: " + known + ")");
+}
+
+std::shared_ptr<const CompiledPlan> compile(const Model& model, const SessionOptions& options) {
+  std::unique_ptr<Backend> preferred = make_backend(options.backend);
+  std::unique_ptr<Backend> fallback = make_ref_backend();
+  return std::make_shared<const CompiledPlan>(model.shared_graph(), *preferred, *fallback);
+}
+
+Session::Session(const Model& model, const SessionOptions& options) : Session(compile(model, options)) {}
+
+Session::Session(std::shared_ptr<const CompiledPlan> plan) : plan_(std::move(plan)) {
+  arena_ = allocate_aligned(plan_->arena_bytes());
+  for (const ValueSlot& slot : plan_->slots()) {
+    void* data = slot.constant ? const_cast<void*>(slot.constant->raw()) : arena_.get() + slot.offset;
+    slot_views_.push_back(TensorView{data, slot.dtype, &slot.shape});
+  }
+  // Views per step are fixed for the session's life: running allocates nothing.
+  for (const PlanStep& step : plan_->steps()) {
+    std::vector<TensorView> inputs, outputs;
+    for (int slot : step.inputs) inputs.push_back(slot < 0 ? TensorView{} : slot_views_[static_cast<size_t>(slot)]);
+    for (int slot : step.outputs) outputs.push_back(slot < 0 ? TensorView{} : slot_views_[static_cast<size_t>(slot)]);
+    step_inputs_.push_back(std::move(inputs));
+    step_outputs_.push_back(std::move(outputs));
+  }
+}
+
+const ValueSlot& Session::input_info(size_t i) const {
+  return plan_->slots().at(static_cast<size_t>(plan_->input_slots().at(i)));
+}
+
+const ValueSlot& Session::output_info(size_t i) const {
+  return plan_->slots().at(static_cast<size_t>(plan_->output_slots().at(i)));
+}
+
+void Session::check_input(size_t i, const TensorView& view) const {
+  const ValueSlot& slot = input_info(i);
+  if (!view.shape || *view.shape != slot.shape || view.dtype != slot.dtype)
+    throw Error("input '" + slot.name + "': expected " + dtype_name(slot.dtype) + " " +
+                shape_str(slot.shape) + ", got " + dtype_name(view.dtype) + " " +
+                (view.shape ? shape_str(*view.shape) : std::string("nothing")));
+}
+
+std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) {
+  std::vector<TensorView> in;
+  for (const auto& tensor : inputs) in.push_back(tensor.view());
+  std::vector<Tensor> outputs;
+  std::vector<TensorView> out;
+  for (size_t i = 0; i < plan_->output_slots().size(); ++i) {
+    outputs.emplace_back(output_info(i).dtype, output_info(i).shape);
+    out.push_back(outputs.back().view());
+  }
+  run(in, out);
+  return outputs;
+}
+
+void Session::run(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs) {
+  const auto& input_slots = plan_->input_slots();
+  if (inputs.size() != input_slots.size())
+    throw Error("model takes " + std::to_string(input_slots.size()) + " input(s), got " +
+                std::to_string(inputs.size()));
+  if (outputs.size() != plan_->output_slots().size())
+    throw Error("model has " + std::to_string(plan_->output_slots().size()) + " output(s), got " +
+                std::to_string(outputs.size()) + " buffers");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check_input(i, inputs[i]);
+    const ValueSlot& slot = input_info(i);
+    std::memcpy(slot_views_[static_cast<size_t>(input_slots[i])].data, inputs[i].data, slot.bytes);
+  }
+  execute();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const ValueSlot& slot = output_info(i);
+    if (!outputs[i].shape || *outputs[i].shape != slot.shape || outputs[i].dtype != slot.dtype)
+      throw Error("output '" + slot.name + "': buffer must be " + dtype_name(slot.dtype) + " " + shape_str(slot.shape));
+    std::memcpy(outputs[i].data, slot_views_[static_cast<size_t>(plan_->output_slots()[i])].data, slot.bytes);
+  }
+}
+
+void Session::execute() {
+  const auto& steps = plan_->steps();
+  const Graph& graph = plan_->graph();
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const PlanStep& step = steps[s];
+    if (hooks_.empty()) {
+      step.kernel->run(step_inputs_[s].data(), step_outputs_[s].data());
+      continue;
+    }
+    NodeEvent event{graph.nodes[step.node_index], s, step_inputs_[s].data(), step_inputs_[s].size(),
+                    step_outputs_[s].data(), step_outputs_[s].size(), step.backend.c_str()};
+    for (ExecutionHook* hook : hooks_) hook->before(event);
+    step.kernel->run(step_inputs_[s].data(), step_outputs_[s].data());
+    for (ExecutionHook* hook : hooks_) hook->after(event);
+  }
+}
+
+void Session::add_hook(ExecutionHook* hook) {
+  if (hook && std::find(hooks_.begin(), hooks_.end(), hook) == hooks_.end()) hooks_.push_back(hook);
+}
+
+void Session::remove_hook(ExecutionHook* hook) {
+  hooks_.erase(std::remove(hooks_.begin(), hooks_.end(), hook), hooks_.end());
+}
+
+}  // namespace octet

@@ -1,0 +1,57 @@
+#pragma once
+// Runs a model. A Session owns its activation arena and hooks; the prepared plan it runs can be
+// shared with other sessions (one per thread).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/compiled_plan.hpp"
+#include "engine/model.hpp"
+#include "graph/execution_hook.hpp"
+
+namespace octet {
+
+struct SessionOptions {
+  std::string backend = "ref";
+};
+
+// The backends this build knows, and a factory by name (throws listing the known names).
+std::vector<std::string> available_backends();
+std::unique_ptr<Backend> make_backend(const std::string& name);
+
+// Binds a model to a backend once; sessions made from it share the prepared kernels.
+std::shared_ptr<const CompiledPlan> compile(const Model& model, const SessionOptions& options = {});
+
+class Session {
+ public:
+  explicit Session(const Model& model, const SessionOptions& options = {});
+  explicit Session(std::shared_ptr<const CompiledPlan> plan);
+
+  // Inputs in the order of graph().inputs; shapes and dtypes must match exactly (the error names
+  // the input, the expected and the given shape). Returns the outputs in graph order.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  // Zero-copy variant: writes outputs into caller-provided buffers of the right size.
+  void run(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs);
+
+  // Hooks are called around each node in insertion order; the session does not own them.
+  void add_hook(ExecutionHook* hook);
+  void remove_hook(ExecutionHook* hook);
+
+  const CompiledPlan& plan() const { return *plan_; }
+  const ValueSlot& input_info(size_t i) const;
+  const ValueSlot& output_info(size_t i) const;
+  size_t arena_bytes() const { return plan_->arena_bytes(); }
+
+ private:
+  void check_input(size_t i, const TensorView& view) const;
+  void execute();
+
+  std::shared_ptr<const CompiledPlan> plan_;
+  std::shared_ptr<uint8_t> arena_;
+  std::vector<TensorView> slot_views_;             // one per value slot, data bound to arena
+  std::vector<std::vector<TensorView>> step_inputs_;
+  std::vector<std::vector<TensorView>> step_outputs_;
+  std::vector<ExecutionHook*> hooks_;
+};
+
+}  // namespace octet

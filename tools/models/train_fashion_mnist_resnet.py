@@ -1,0 +1,463 @@
+#!/usr/bin/python3
+"""Train a small CIFAR-style ResNet on Fashion-MNIST and export it to ONNX.
+
+This produces the bundled model used by Octet's end-to-end tests:
+
+    models/fashion_mnist_resnet.onnx    ONNX opset 13, input "input" 1x1x28x28
+                                        float32 in [0,1], output "logits" 1x10
+    models/fashion_mnist_resnet.json    metadata (PyTorch top-1/top-5, seed, ...)
+    tests/fixtures/resnet_input16.npy   float32 (16,1,28,28): first 16 t10k images / 255
+    tests/fixtures/resnet_logits16.npy  float32 (16,10): PyTorch eval-mode logits
+    tests/fixtures/resnet_labels16.npy  int64 (16,): labels of those images
+
+Usage (from the repository root; needs Debian's Python with torch + onnx):
+
+    /usr/bin/python3 tools/models/train_fashion_mnist_resnet.py --epochs 12 --seed 0
+
+Options:
+    --epochs N      number of training epochs (OneCycle LR schedule over all of them)
+    --seed S        RNG seed for torch / numpy / random (default 0)
+    --out-dir DIR   output root (default: repository root), files go to
+                    DIR/models/... and DIR/tests/fixtures/...
+    --data-dir DIR  Fashion-MNIST IDX .gz files
+                    (default /usr/share/datasets/fashion-mnist)
+    --threads N     torch intra-op threads (default 2)
+
+Architecture (no separate input normalization: the stem BN acts as it):
+    stem:    Conv3x3(1->16, pad 1, no bias) - BN - ReLU
+    stage 1: 2 x BasicBlock(16), stride 1
+    stage 2: 2 x BasicBlock(32), first block stride 2 with Conv1x1/2 + BN projection skip
+    stage 3: 2 x BasicBlock(64), first block stride 2 with Conv1x1/2 + BN projection skip
+    head:    AdaptiveAvgPool2d(1) - Flatten - Linear(64->10)   (logits, no softmax)
+
+The exported ONNX keeps its BatchNormalization nodes (exported with
+TrainingMode.PRESERVE on an eval-mode model, which skips the exporter's
+Conv+BN fusion) so that the engine's own BN-folding pass is exercised.
+"""
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import random
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CLASS_NAMES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+# ----------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------
+
+def read_idx_images(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, n, rows, cols = struct.unpack(">IIII", data[:16])
+    if magic != 0x00000803:
+        raise ValueError("%s: bad IDX image magic 0x%08x" % (path, magic))
+    arr = np.frombuffer(data, dtype=np.uint8, offset=16)
+    if arr.size != n * rows * cols:
+        raise ValueError("%s: size mismatch" % path)
+    return arr.reshape(n, rows, cols)
+
+
+def read_idx_labels(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, n = struct.unpack(">II", data[:8])
+    if magic != 0x00000801:
+        raise ValueError("%s: bad IDX label magic 0x%08x" % (path, magic))
+    arr = np.frombuffer(data, dtype=np.uint8, offset=8)
+    if arr.size != n:
+        raise ValueError("%s: size mismatch" % path)
+    return arr.astype(np.int64)
+
+
+def load_split(data_dir, prefix):
+    x = read_idx_images(os.path.join(data_dir, "%s-images-idx3-ubyte.gz" % prefix))
+    y = read_idx_labels(os.path.join(data_dir, "%s-labels-idx1-ubyte.gz" % prefix))
+    assert x.shape[0] == y.shape[0]
+    # [0,1] float pixels, NCHW. No mean/std: normalization lives in the stem BN.
+    x = torch.from_numpy(x.astype(np.float32) / np.float32(255.0)).unsqueeze(1)
+    return x.contiguous(), torch.from_numpy(y)
+
+
+def augment(x, gen, pad=2):
+    """Random horizontal flip + random crop (28, zero padding `pad`) on a batch."""
+    n, c, h, w = x.shape
+    flip = torch.rand(n, generator=gen) < 0.5
+    x = torch.where(flip.view(n, 1, 1, 1), x.flip(3), x)
+    xp = F.pad(x, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    rows = (dy.view(n, 1) + torch.arange(h).view(1, h))          # n,h
+    cols = (dx.view(n, 1) + torch.arange(w).view(1, w))          # n,w
+    wp = w + 2 * pad
+    idx = rows.view(n, h, 1) * wp + cols.view(n, 1, w)           # n,h,w
+    flat = xp.reshape(n, c, -1)
+    idx = idx.view(n, 1, h * w).expand(n, c, h * w)
+    return torch.gather(flat, 2, idx).view(n, c, h, w)
+
+
+# ----------------------------------------------------------------------------
+# Model
+# ----------------------------------------------------------------------------
+
+def conv3x3(cin, cout, stride=1):
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+
+
+class BasicBlock(nn.Module):
+    """torchvision-style BasicBlock: conv-BN-ReLU-conv-BN (+skip), ReLU after add."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1 = conv3x3(cin, cout, stride)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(cout, cout)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(cout),
+            )
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class FashionResNet(nn.Module):
+    def __init__(self, widths=(16, 32, 64), blocks_per_stage=2, num_classes=10):
+        super().__init__()
+        c1 = widths[0]
+        self.stem = nn.Sequential(conv3x3(1, c1), nn.BatchNorm2d(c1), nn.ReLU(inplace=True))
+        layers = []
+        cin = c1
+        for i, w in enumerate(widths):
+            for b in range(blocks_per_stage):
+                stride = 2 if (i > 0 and b == 0) else 1
+                layers.append(BasicBlock(cin, w, stride))
+                cin = w
+        self.body = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten(1)
+        self.fc = nn.Linear(cin, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        # Zero-init the last BN of each residual branch (standard ResNet trick).
+        for m in self.modules():
+            if isinstance(m, BasicBlock):
+                nn.init.zeros_(m.bn2.weight)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = self.body(x)
+        x = self.flatten(self.pool(x))
+        return self.fc(x)
+
+
+# ----------------------------------------------------------------------------
+# Train / eval
+# ----------------------------------------------------------------------------
+
+@torch.no_grad()
+def evaluate(model, x, y, batch=500):
+    model.eval()
+    top1 = top5 = 0
+    logits_all = []
+    for i in range(0, x.shape[0], batch):
+        out = model(x[i:i + batch])
+        logits_all.append(out)
+        t5 = out.topk(5, dim=1).indices
+        yy = y[i:i + batch]
+        top1 += (t5[:, 0] == yy).sum().item()
+        top5 += (t5 == yy.view(-1, 1)).any(dim=1).sum().item()
+    n = x.shape[0]
+    return top1 / n, top5 / n, torch.cat(logits_all)
+
+
+def set_seed(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        torch.use_deterministic_algorithms(True)
+    except Exception as e:  # pragma: no cover
+        print("warning: deterministic algorithms unavailable: %s" % e)
+
+
+def export_onnx(model, path):
+    model.eval()
+    dummy = torch.zeros(1, 1, 28, 28, dtype=torch.float32)
+    # TrainingMode.PRESERVE on an eval-mode model exports inference-mode BN
+    # (running statistics) but skips the eval-only peephole pass that would
+    # fuse Conv+BatchNormalization, so the BN nodes survive in the graph.
+    torch.onnx.export(
+        model, dummy, path,
+        export_params=True,
+        opset_version=13,
+        input_names=["input"],
+        output_names=["logits"],
+        training=torch.onnx.TrainingMode.PRESERVE,
+        do_constant_folding=False,
+    )
+    inline_identity_initializers(path)
+
+
+def inline_identity_initializers(path):
+    """Replace `Identity(initializer)` nodes by a copy of the initializer.
+
+    The exporter deduplicates bit-identical parameters (e.g. all-zero BN biases)
+    and re-creates the duplicates with Identity nodes; materialise them so the
+    graph only contains the expected compute ops.
+    """
+    import onnx
+    m = onnx.load(path)
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    keep = []
+    changed = False
+    for n in g.node:
+        if n.op_type == "Identity" and len(n.input) == 1 and n.input[0] in inits:
+            t = onnx.TensorProto()
+            t.CopyFrom(inits[n.input[0]])
+            t.name = n.output[0]
+            g.initializer.append(t)
+            inits[t.name] = t
+            changed = True
+        else:
+            keep.append(n)
+    if changed:
+        del g.node[:]
+        g.node.extend(keep)
+        onnx.save(m, path)
+
+
+ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "Add", "GlobalAveragePool",
+               "Flatten", "Reshape", "Gemm"}
+
+
+def verify_onnx(path):
+    import onnx
+    from onnx import numpy_helper  # noqa: F401
+    m = onnx.load(path, load_external_data=False)
+    onnx.checker.check_model(m)
+    g = m.graph
+    ops = {}
+    for n in g.node:
+        ops[n.op_type] = ops.get(n.op_type, 0) + 1
+    bad = set(ops) - ALLOWED_OPS
+    if bad:
+        raise RuntimeError("unexpected ONNX ops: %s" % sorted(bad))
+    if ops.get("BatchNormalization", 0) == 0:
+        raise RuntimeError("exported graph has no BatchNormalization nodes")
+    if "GlobalAveragePool" not in ops:
+        raise RuntimeError("exported graph has no GlobalAveragePool")
+    for init in g.initializer:
+        if init.data_location == onnx.TensorProto.EXTERNAL or len(init.external_data) > 0:
+            raise RuntimeError("initializer %s stored externally" % init.name)
+    for n in g.node:
+        if n.op_type == "BatchNormalization":
+            for a in n.attribute:
+                if a.name == "training_mode" and a.i != 0:
+                    raise RuntimeError("BN node %s exported in training mode" % n.name)
+    if len(g.input) != 1 or g.input[0].name != "input":
+        raise RuntimeError("unexpected graph inputs: %s" % [i.name for i in g.input])
+    dims = [d.dim_value if d.HasField("dim_value") else d.dim_param
+            for d in g.input[0].type.tensor_type.shape.dim]
+    if dims != [1, 1, 28, 28]:
+        raise RuntimeError("unexpected input shape %s" % dims)
+    if len(g.output) != 1 or g.output[0].name != "logits":
+        raise RuntimeError("unexpected graph outputs: %s" % [o.name for o in g.output])
+    odims = [d.dim_value if d.HasField("dim_value") else d.dim_param
+             for d in g.output[0].type.tensor_type.shape.dim]
+    if odims != [1, 10]:
+        raise RuntimeError("unexpected output shape %s" % odims)
+    return ops
+
+
+def load_onnx_weights_into(model, path):
+    """Load the initializers of the exported ONNX file back into `model`.
+
+    This guarantees the recorded accuracy and fixtures are computed from exactly
+    the weights stored in the ONNX file.
+    """
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    sd = model.state_dict()
+    matched = 0
+    new_sd = {}
+    for k, v in sd.items():
+        if k in inits:
+            arr = inits[k]
+            if tuple(arr.shape) != tuple(v.shape):
+                raise RuntimeError("shape mismatch for %s" % k)
+            new_sd[k] = torch.from_numpy(arr.copy()).to(v.dtype)
+            matched += 1
+        else:
+            new_sd[k] = v
+    model.load_state_dict(new_sd)
+    return matched, len(inits)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out-dir", default=REPO_ROOT)
+    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=0.2, help="OneCycle max LR")
+    ap.add_argument("--widths", default="16,32,64")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    set_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+
+    xtr, ytr = load_split(args.data_dir, "train")
+    xte, yte = load_split(args.data_dir, "t10k")
+    print("train %s test %s" % (tuple(xtr.shape), tuple(xte.shape)), flush=True)
+
+    widths = tuple(int(w) for w in args.widths.split(","))
+    model = FashionResNet(widths=widths)
+    nparams = sum(p.numel() for p in model.parameters())
+    print("model widths=%s params=%d" % (widths, nparams), flush=True)
+
+    # No weight decay on BN / bias parameters.
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.SGD(
+        [{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr, momentum=0.9, nesterov=True)
+    n = xtr.shape[0]
+    steps_per_epoch = (n + args.batch_size - 1) // args.batch_size
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch,
+        pct_start=0.25, div_factor=10.0, final_div_factor=100.0)
+    crit = nn.CrossEntropyLoss(label_smoothing=0.0)
+
+    t_start = time.time()
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        t0 = time.time()
+        perm = torch.randperm(n, generator=gen)
+        tot_loss = 0.0
+        correct = 0
+        for s in range(steps_per_epoch):
+            idx = perm[s * args.batch_size:(s + 1) * args.batch_size]
+            xb = augment(xtr[idx], gen)
+            yb = ytr[idx]
+            out = model(xb)
+            loss = crit(out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot_loss += loss.item() * idx.numel()
+            correct += (out.argmax(1) == yb).sum().item()
+        t_train = time.time() - t0
+        acc1, acc5, _ = evaluate(model, xte, yte)
+        print("epoch %2d/%d  loss %.4f  train_acc %.4f  test_top1 %.4f  test_top5 %.4f  "
+              "lr %.4f  train %.1fs  total %.1fs"
+              % (epoch, args.epochs, tot_loss / n, correct / n, acc1, acc5,
+                 sched.get_last_lr()[0], t_train, time.time() - t0), flush=True)
+    train_seconds = time.time() - t_start
+
+    # ---- export ----
+    models_dir = os.path.join(args.out_dir, "models")
+    fix_dir = os.path.join(args.out_dir, "tests", "fixtures")
+    os.makedirs(models_dir, exist_ok=True)
+    os.makedirs(fix_dir, exist_ok=True)
+    onnx_path = os.path.join(models_dir, "fashion_mnist_resnet.onnx")
+    model.eval()
+    export_onnx(model, onnx_path)
+    ops = verify_onnx(onnx_path)
+    print("ONNX ops: %s" % ops, flush=True)
+
+    # ---- evaluate the exported weights in PyTorch ----
+    ref = FashionResNet(widths=widths)
+    matched, ninit = load_onnx_weights_into(ref, onnx_path)
+    print("loaded %d/%d ONNX initializers back into PyTorch model" % (matched, ninit))
+    ref.eval()
+    acc1, acc5, logits = evaluate(ref, xte, yte)
+    print("exported model: PyTorch eval top1 %.4f top5 %.4f" % (acc1, acc5), flush=True)
+    # Sanity: exported weights must reproduce the trained model exactly.
+    _, _, logits_trained = evaluate(model, xte, yte)
+    maxdiff = (logits - logits_trained).abs().max().item()
+    print("max |logit diff| trained vs re-loaded: %.3g" % maxdiff)
+    if maxdiff > 1e-4:
+        raise RuntimeError("exported weights do not reproduce trained model")
+
+    # ---- fixtures ----
+    x16 = xte[:16].numpy().astype(np.float32)
+    with torch.no_grad():
+        l16 = ref(xte[:16]).numpy().astype(np.float32)
+    y16 = yte[:16].numpy().astype(np.int64)
+    np.save(os.path.join(fix_dir, "resnet_input16.npy"), np.ascontiguousarray(x16.astype("<f4")))
+    np.save(os.path.join(fix_dir, "resnet_logits16.npy"), np.ascontiguousarray(l16.astype("<f4")))
+    np.save(os.path.join(fix_dir, "resnet_labels16.npy"), np.ascontiguousarray(y16.astype("<i8")))
+
+    with open(onnx_path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    meta = {
+        "model": "fashion_mnist_resnet",
+        "description": "ResNet (BasicBlock x2 per stage, widths %s) on Fashion-MNIST; "
+                       "input 1x1x28x28 float32 pixels/255 (NCHW), output 10 logits"
+                       % "/".join(str(w) for w in widths),
+        "classes": CLASS_NAMES,
+        "input": {"name": "input", "shape": [1, 1, 28, 28], "dtype": "float32",
+                  "range": [0.0, 1.0]},
+        "output": {"name": "logits", "shape": [1, 10], "dtype": "float32"},
+        "pytorch_top1": round(acc1, 6),
+        "pytorch_top5": round(acc5, 6),
+        "test_samples": int(xte.shape[0]),
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "max_lr": args.lr,
+        "params": nparams,
+        "train_seconds": round(train_seconds, 1),
+        "torch_version": torch.__version__,
+        "opset": 13,
+        "onnx_ops": ops,
+        "onnx_sha256": sha,
+        "command": "/usr/bin/python3 tools/models/train_fashion_mnist_resnet.py "
+                   "--epochs %d --seed %d" % (args.epochs, args.seed),
+    }
+    with open(os.path.join(models_dir, "fashion_mnist_resnet.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    print("wrote %s (%d bytes, sha256 %s)" % (onnx_path, os.path.getsize(onnx_path), sha))
+    print(json.dumps(meta, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
