@@ -113,6 +113,8 @@ void Graph::remove_unused() {
     it = used.count(it->first) ? std::next(it) : initializers.erase(it);
   for (auto it = values.begin(); it != values.end();)
     it = used.count(it->first) ? std::next(it) : values.erase(it);
+  for (auto it = quant.begin(); it != quant.end();)
+    it = used.count(it->first) ? std::next(it) : quant.erase(it);
 }
 
 }  // namespace octet

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "graph/node.hpp"
+#include "graph/quant_params.hpp"
 #include "graph/tensor.hpp"
 
 namespace octet {
@@ -24,6 +25,10 @@ class Graph {
   std::vector<std::string> outputs;           // graph outputs, in order
   std::map<std::string, ValueInfo> values;    // every value's type; inputs set by the importer,
                                               // the rest by infer_shapes()
+  std::map<std::string, QuantParams> quant;   // qparams of int8/int32 values (kept across
+                                              // shape inference)
+  std::map<std::string, std::string> metadata;  // free-form facts recorded in the model file
+                                                // (producer, quantization settings, ...)
 
   bool is_initializer(const std::string& value) const { return initializers.count(value) != 0; }
   const Tensor* initializer(const std::string& value) const;

@@ -24,6 +24,9 @@ struct OpSchema {
 
 // nullptr when Octet does not support `op`.
 const OpSchema* find_op_schema(const std::string& op);
+// The float (ONNX) ops the importer accepts.
 std::vector<std::string> supported_ops();
+// Octet's own int8 ops, produced by the quantization pass (never imported from ONNX).
+const std::vector<OpSchema>& quantized_op_schemas();
 
 }  // namespace octet

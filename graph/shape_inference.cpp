@@ -285,6 +285,8 @@ const std::vector<OpSchema>& schemas() {
 const OpSchema* find_op_schema(const std::string& op) {
   for (const auto& schema : schemas())
     if (schema.op == op) return &schema;
+  for (const auto& schema : quantized_op_schemas())
+    if (schema.op == op) return &schema;
   return nullptr;
 }
 

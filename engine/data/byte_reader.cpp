@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <utility>
 
@@ -29,8 +28,7 @@ ByteReader::ByteReader(std::string what, std::string path, Gzip gzip)
   if (!file_) fail(std::string("cannot open: ") + std::strerror(errno));
 
   peeked_count_ = read_plain(peeked_, sizeof peeked_);
-  const bool is_gzip =
-      peeked_count_ == 2 && peeked_[0] == kGzipMagic0 && peeked_[1] == kGzipMagic1;
+  const bool is_gzip = peeked_count_ == 2 && peeked_[0] == kGzipMagic0 && peeked_[1] == kGzipMagic1;
   if (!is_gzip || gzip == Gzip::never) {
     peeked_pos_ = 0;
     return;
@@ -48,10 +46,16 @@ ByteReader::ByteReader(std::string what, std::string path, Gzip gzip)
 
 ByteReader::~ByteReader() = default;
 
-void ByteReader::CloseFile::operator()(std::FILE* f) const { std::fclose(f); }
-void ByteReader::CloseGzip::operator()(gzFile_s* f) const { gzclose(f); }
+void ByteReader::CloseFile::operator()(std::FILE* f) const {
+  std::fclose(f);
+}
+void ByteReader::CloseGzip::operator()(gzFile_s* f) const {
+  gzclose(f);
+}
 
-void ByteReader::fail(const std::string& problem) const { throw file_error(what_, path_, problem); }
+void ByteReader::fail(const std::string& problem) const {
+  throw file_error(what_, path_, problem);
+}
 
 size_t ByteReader::read(void* buffer, size_t n) {
   auto* out = static_cast<uint8_t*>(buffer);

@@ -39,8 +39,7 @@ std::string quoted(const std::string& text, size_t max_chars) {
   return out;
 }
 
-DataError file_error(const std::string& what, const std::string& path,
-                     const std::string& problem) {
+DataError file_error(const std::string& what, const std::string& path, const std::string& problem) {
   return DataError(what + " " + quoted(path) + ": " + problem);
 }
 

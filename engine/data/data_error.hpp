@@ -16,8 +16,7 @@ class DataError : public std::runtime_error {
 
 // `text` in single quotes with control characters escaped as \xNN, so a hostile path or
 // header cannot break the message over lines. Longer texts are cut at `max_chars` with "...".
-std::string quoted(const std::string& text,
-                   size_t max_chars = std::numeric_limits<size_t>::max());
+std::string quoted(const std::string& text, size_t max_chars = std::numeric_limits<size_t>::max());
 
 // The common message shape: "<what> '<path>': <problem>".
 DataError file_error(const std::string& what, const std::string& path, const std::string& problem);

@@ -13,9 +13,13 @@ namespace octet::data {
 
 namespace {
 
-size_t pixel_size(PixelType type) { return type == PixelType::u8 ? 1 : sizeof(float); }
+size_t pixel_size(PixelType type) {
+  return type == PixelType::u8 ? 1 : sizeof(float);
+}
 
-std::string shape_text(const std::vector<int64_t>& shape) { return "{" + join_dims(shape, ",") + "}"; }
+std::string shape_text(const std::vector<int64_t>& shape) {
+  return "{" + join_dims(shape, ",") + "}";
+}
 
 // Expands a normalization list to one value per channel; nullopt if its length does not fit.
 std::optional<std::vector<float>> per_channel(const std::vector<float>& values, float fallback,
@@ -28,8 +32,8 @@ std::optional<std::vector<float>> per_channel(const std::vector<float>& values, 
 
 }  // namespace
 
-Dataset::Dataset(std::string name, size_t count, std::vector<int64_t> sample_shape,
-                 PixelType type, std::vector<uint8_t> pixels, std::vector<int64_t> labels)
+Dataset::Dataset(std::string name, size_t count, std::vector<int64_t> sample_shape, PixelType type,
+                 std::vector<uint8_t> pixels, std::vector<int64_t> labels)
     : name_(std::move(name)),
       count_(count),
       sample_shape_(std::move(sample_shape)),
@@ -46,7 +50,8 @@ Dataset::Dataset(std::string name, size_t count, std::vector<int64_t> sample_sha
   std::vector<int64_t> all_dims{static_cast<int64_t>(count_)};
   all_dims.insert(all_dims.end(), sample_shape_.begin(), sample_shape_.end());
   const std::optional<size_t> bytes = checked_byte_count(all_dims, pixel_size(type_));
-  if (!bytes) fail(std::to_string(count_) + " samples of " + shape_text(sample_shape_) + " are too large");
+  if (!bytes)
+    fail(std::to_string(count_) + " samples of " + shape_text(sample_shape_) + " are too large");
   if (pixels_.size() != *bytes) {
     fail(std::to_string(count_) + " samples of " + shape_text(sample_shape_) + " need " +
          std::to_string(*bytes) + " bytes of pixels, got " + std::to_string(pixels_.size()));
@@ -60,8 +65,8 @@ Dataset Dataset::from_floats(std::string name, size_t count, std::vector<int64_t
                              const std::vector<float>& values, std::vector<int64_t> labels) {
   std::vector<uint8_t> bytes(values.size() * sizeof(float));
   if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
-  return Dataset(std::move(name), count, std::move(sample_shape), PixelType::f32,
-                 std::move(bytes), std::move(labels));
+  return Dataset(std::move(name), count, std::move(sample_shape), PixelType::f32, std::move(bytes),
+                 std::move(labels));
 }
 
 void Dataset::fail(const std::string& problem) const {
@@ -112,8 +117,8 @@ void Dataset::set_normalization(std::vector<float> mean, std::vector<float> std)
   const std::string expected = c == 1 ? "1" : "1 or " + std::to_string(c) + " (one per channel)";
   std::optional<std::vector<float>> m = per_channel(mean, 0.0f, c);
   if (!m) {
-    fail("normalization mean has " + std::to_string(mean.size()) + " values, expected " +
-         expected + " for sample shape " + shape_text(sample_shape_));
+    fail("normalization mean has " + std::to_string(mean.size()) + " values, expected " + expected +
+         " for sample shape " + shape_text(sample_shape_));
   }
   std::optional<std::vector<float>> s = per_channel(std, 1.0f, c);
   if (!s) {

@@ -61,7 +61,7 @@ class Dataset {
   PixelType type_ = PixelType::u8;
   std::vector<uint8_t> pixels_;
   std::vector<int64_t> labels_;
-  bool labelled_ = false;  // kept separately so limit(0) does not forget the dataset had labels
+  bool labelled_ = false;    // kept separately so limit(0) does not forget the dataset had labels
   std::vector<float> mean_;  // one per channel, empty when not normalizing
   std::vector<float> std_;
 };

@@ -66,9 +66,9 @@ Dataset load_builtin(const std::string& spec, const std::string& dataset,
   }
   const IdxArray labels = read_idx(labels_path, labels_what);
   if (labels.shape.size() != 1) {
-    throw file_error(labels_what, labels_path,
-                     "expected 1 dimension (count), header has " +
-                         std::to_string(labels.shape.size()));
+    throw file_error(
+        labels_what, labels_path,
+        "expected 1 dimension (count), header has " + std::to_string(labels.shape.size()));
   }
   if (labels.shape[0] != images.shape[0]) {
     throw fail("images " + quoted(images_path) + " hold " + std::to_string(images.shape[0]) +
@@ -95,10 +95,14 @@ std::vector<int64_t> load_npy_labels(const std::string& path, size_t expected,
                     " samples but labels " + quoted(path) + " have " + std::to_string(n));
   }
   switch (array.dtype) {
-    case NpyType::i64: return std::vector<int64_t>(array.i64(), array.i64() + n);
-    case NpyType::i32: return std::vector<int64_t>(array.i32(), array.i32() + n);
-    case NpyType::u8: return std::vector<int64_t>(array.u8(), array.u8() + n);
-    case NpyType::f32: break;
+    case NpyType::i64:
+      return std::vector<int64_t>(array.i64(), array.i64() + n);
+    case NpyType::i32:
+      return std::vector<int64_t>(array.i32(), array.i32() + n);
+    case NpyType::u8:
+      return std::vector<int64_t>(array.u8(), array.u8() + n);
+    case NpyType::f32:
+      break;
   }
   throw file_error(what, path,
                    std::string("expected integer labels ('<i8', '<i4' or '|u1'), got '") +
@@ -116,9 +120,15 @@ Dataset load_npy_dataset(const std::string& path, const std::string& labels_path
   const std::vector<int64_t>& shape = array.shape;
   std::vector<int64_t> sample_shape;
   switch (shape.size()) {
-    case 4: sample_shape = {shape[1], shape[2], shape[3]}; break;
-    case 3: sample_shape = {1, shape[1], shape[2]}; break;
-    case 2: sample_shape = {shape[1]}; break;
+    case 4:
+      sample_shape = {shape[1], shape[2], shape[3]};
+      break;
+    case 3:
+      sample_shape = {1, shape[1], shape[2]};
+      break;
+    case 2:
+      sample_shape = {shape[1]};
+      break;
     default:
       throw file_error(what, path,
                        "expected shape (N,K), (N,H,W) or (N,C,H,W), got " + python_tuple(shape));

@@ -10,7 +10,9 @@ namespace octet::data {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string trim(const std::string& text) {
   size_t begin = 0;
@@ -36,13 +38,15 @@ std::vector<float> parse_float_list(const std::string& text) {
         trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (item.empty()) throw fail("empty item");
     // from_chars rejects a leading '+', which people naturally write; allow exactly one.
-    const size_t skip = (item[0] == '+' && item.size() > 1 && item[1] != '-' && item[1] != '+') ? 1 : 0;
+    const size_t skip =
+        (item[0] == '+' && item.size() > 1 && item[1] != '-' && item[1] != '+') ? 1 : 0;
     float value = 0.0f;
     const char* first = item.data() + skip;
     const char* last = item.data() + item.size();
     const std::from_chars_result result = std::from_chars(first, last, value);
     if (result.ec == std::errc::result_out_of_range) throw fail(quoted(item) + " is out of range");
-    if (result.ec != std::errc() || result.ptr != last) throw fail(quoted(item) + " is not a number");
+    if (result.ec != std::errc() || result.ptr != last)
+      throw fail(quoted(item) + " is not a number");
     if (!std::isfinite(value)) throw fail(quoted(item) + " is not finite");
     values.push_back(value);
     if (comma == std::string::npos) break;

@@ -30,8 +30,8 @@ uint32_t read_le(const uint8_t* p, int bytes) {
 }
 
 std::string describe_size(const std::vector<int64_t>& shape, NpyType dtype, size_t bytes) {
-  return "header says shape " + python_tuple(shape) + " of '" + npy_descr(dtype) + "' = " +
-         std::to_string(bytes) + " bytes";
+  return "header says shape " + python_tuple(shape) + " of '" + npy_descr(dtype) +
+         "' = " + std::to_string(bytes) + " bytes";
 }
 
 template <typename T>
@@ -52,20 +52,28 @@ void write_typed(const std::string& path, const std::vector<int64_t>& shape, con
 
 size_t npy_item_size(NpyType type) {
   switch (type) {
-    case NpyType::f32: return 4;
-    case NpyType::u8: return 1;
-    case NpyType::i64: return 8;
-    case NpyType::i32: return 4;
+    case NpyType::f32:
+      return 4;
+    case NpyType::u8:
+      return 1;
+    case NpyType::i64:
+      return 8;
+    case NpyType::i32:
+      return 4;
   }
   return 0;
 }
 
 const char* npy_descr(NpyType type) {
   switch (type) {
-    case NpyType::f32: return "<f4";
-    case NpyType::u8: return "|u1";
-    case NpyType::i64: return "<i8";
-    case NpyType::i32: return "<i4";
+    case NpyType::f32:
+      return "<f4";
+    case NpyType::u8:
+      return "|u1";
+    case NpyType::i64:
+      return "<i8";
+    case NpyType::i32:
+      return "<i4";
   }
   return "?";
 }
@@ -98,7 +106,9 @@ const uint8_t* checked_data(const NpyArray& array, NpyType wanted) {
 const float* NpyArray::f32() const {
   return reinterpret_cast<const float*>(checked_data(*this, NpyType::f32));
 }
-const uint8_t* NpyArray::u8() const { return checked_data(*this, NpyType::u8); }
+const uint8_t* NpyArray::u8() const {
+  return checked_data(*this, NpyType::u8);
+}
 const int64_t* NpyArray::i64() const {
   return reinterpret_cast<const int64_t*>(checked_data(*this, NpyType::i64));
 }
@@ -144,7 +154,8 @@ NpyArray read_npy(const std::string& path, const std::string& what) {
   const NpyHeader header = parse_npy_header(header_text, what, path);
   if (header.fortran_order) in.fail("Fortran-order arrays are not supported");
 
-  const std::optional<size_t> expected = checked_byte_count(header.shape, npy_item_size(header.dtype));
+  const std::optional<size_t> expected =
+      checked_byte_count(header.shape, npy_item_size(header.dtype));
   if (!expected) in.fail("shape " + python_tuple(header.shape) + " is too large");
 
   NpyArray array;

@@ -89,10 +89,16 @@ TEST(Dataset, BadNormalizationIsRejectedAndKeepsThePreviousSetting) {
   const std::vector<float> before = sample_of(d, 0);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
-  EXPECT_TRUE(throws_data_error([&] { d.set_normalization({0.1f, 0.2f}, {1.0f}); },
-                                {"'rgb'", "mean has 2 values", "1 or 3", "{3,1,2}"}));
-  EXPECT_TRUE(throws_data_error([&] { d.set_normalization({0.1f}, {1, 1, 1, 1}); },
-                                {"std has 4 values"}));
+  EXPECT_TRUE(throws_data_error(
+      [&] {
+        d.set_normalization({0.1f, 0.2f}, {1.0f});
+      },
+      {"'rgb'", "mean has 2 values", "1 or 3", "{3,1,2}"}));
+  EXPECT_TRUE(throws_data_error(
+      [&] {
+        d.set_normalization({0.1f}, {1, 1, 1, 1});
+      },
+      {"std has 4 values"}));
   EXPECT_TRUE(throws_data_error([&] { d.set_normalization({0.1f}, {0.0f}); }, {"std"}));
   EXPECT_TRUE(throws_data_error([&] { d.set_normalization({0.1f}, {1.0f, -1.0f, 1.0f}); }));
   EXPECT_TRUE(throws_data_error([&] { d.set_normalization({0.1f}, {nan}); }));
@@ -129,17 +135,25 @@ TEST(Dataset, AccessErrors) {
 }
 
 TEST(Dataset, ConstructorChecksSizes) {
-  EXPECT_TRUE(throws_data_error([] { Dataset("d", 2, {2}, PixelType::u8, {1, 2, 3}); },
-                                {"need 4 bytes", "got 3"}));
-  EXPECT_TRUE(throws_data_error([] { Dataset("d", 1, {2}, PixelType::f32, {1, 2}); },
-                                {"need 8 bytes"}));
-  EXPECT_TRUE(throws_data_error([] { Dataset("d", 2, {1}, PixelType::u8, {1, 2}, {0}); },
-                                {"2 samples but 1 labels"}));
+  EXPECT_TRUE(throws_data_error(
+      [] {
+        Dataset("d", 2, {2}, PixelType::u8, {1, 2, 3});
+      },
+      {"need 4 bytes", "got 3"}));
+  EXPECT_TRUE(throws_data_error(
+      [] {
+        Dataset("d", 1, {2}, PixelType::f32, {1, 2});
+      },
+      {"need 8 bytes"}));
+  EXPECT_TRUE(throws_data_error(
+      [] {
+        Dataset("d", 2, {1}, PixelType::u8, {1, 2}, {0});
+      },
+      {"2 samples but 1 labels"}));
   EXPECT_TRUE(throws_data_error([] { Dataset("d", 1, {-1}, PixelType::u8, {}); },
                                 {"invalid sample shape"}));
-  EXPECT_TRUE(throws_data_error([] {
-    Dataset("d", std::numeric_limits<size_t>::max(), {1 << 20}, PixelType::u8, {});
-  }));
+  EXPECT_TRUE(throws_data_error(
+      [] { Dataset("d", std::numeric_limits<size_t>::max(), {1 << 20}, PixelType::u8, {}); }));
   const Dataset empty("e", 0, {1, 28, 28}, PixelType::u8, {});
   EXPECT_EQ(empty.size(), 0u);
   EXPECT_EQ(empty.sample_elements(), 784u);

@@ -99,15 +99,15 @@ TEST_F(DatasetSpec, LoadsNamedDatasetFromIdxFiles) {
 
 TEST_F(DatasetSpec, LabelCountMismatchNamesBothFiles) {
   write_split("fashion-mnist", "train", 4, 3);
-  EXPECT_TRUE(throws_data_error([] { load_dataset("fashion-mnist:train"); },
-                                {"train-images-idx3-ubyte.gz' hold 4 samples",
-                                 "train-labels-idx1-ubyte.gz' hold 3"}));
+  EXPECT_TRUE(throws_data_error(
+      [] { load_dataset("fashion-mnist:train"); },
+      {"train-images-idx3-ubyte.gz' hold 4 samples", "train-labels-idx1-ubyte.gz' hold 3"}));
 }
 
 TEST_F(DatasetSpec, MissingDirectoryIsExplained) {
-  EXPECT_TRUE(throws_data_error([] { load_dataset("mnist:test"); },
-                                {"'mnist:test'", (root_.dir() / "mnist").string(),
-                                 "does not exist", "OCTET_DATASETS_DIR"}));
+  EXPECT_TRUE(throws_data_error(
+      [] { load_dataset("mnist:test"); },
+      {"'mnist:test'", (root_.dir() / "mnist").string(), "does not exist", "OCTET_DATASETS_DIR"}));
   std::filesystem::create_directories(root_.dir() / "mnist");
   EXPECT_TRUE(throws_data_error([] { load_dataset("mnist:test"); },
                                 {"mnist test images", "t10k-images-idx3-ubyte.gz", "cannot open"}));
@@ -142,10 +142,9 @@ TEST_F(DatasetSpec, NpySamplesFollowAxisZero) {
   const std::vector<Case> cases = {
       {{2, 3, 4, 5}, {3, 4, 5}}, {{2, 4, 5}, {1, 4, 5}}, {{2, 7}, {7}}};
   for (const Case& c : cases) {
-    const size_t n = static_cast<size_t>(c.shape[0] * c.sample_shape.back() *
-                                         (c.sample_shape.size() == 3 ? c.sample_shape[0] *
-                                                                           c.sample_shape[1]
-                                                                     : 1));
+    const size_t n = static_cast<size_t>(
+        c.shape[0] * c.sample_shape.back() *
+        (c.sample_shape.size() == 3 ? c.sample_shape[0] * c.sample_shape[1] : 1));
     std::vector<float> values(n);
     for (size_t i = 0; i < n; ++i) values[i] = static_cast<float>(i) * 0.5f - 3.0f;
     const std::string path = files_.path("x.npy");
@@ -157,8 +156,8 @@ TEST_F(DatasetSpec, NpySamplesFollowAxisZero) {
     EXPECT_FALSE(d.has_labels());
     std::vector<float> out(d.sample_elements());
     d.sample(1, out.data());
-    EXPECT_EQ(out, std::vector<float>(values.begin() + static_cast<std::ptrdiff_t>(n / 2),
-                                      values.end()));
+    EXPECT_EQ(
+        out, std::vector<float>(values.begin() + static_cast<std::ptrdiff_t>(n / 2), values.end()));
   }
 }
 
@@ -197,16 +196,15 @@ TEST_F(DatasetSpec, NpyProblemsAreReported) {
                                 {"expected shape (N,K)", "(6,)"}));
   EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("i64.npy")); },
                                 {"expected float32", "'<i8'"}));
-  EXPECT_TRUE(throws_data_error(
-      [&] { load_dataset(files_.path("x.npy"), files_.path("l3.npy")); },
-      {"x.npy' has 2 samples", "l3.npy' have 3"}));
-  EXPECT_TRUE(throws_data_error(
-      [&] { load_dataset(files_.path("x.npy"), files_.path("l2d.npy")); }, {"expected shape (N,)"}));
-  EXPECT_TRUE(throws_data_error(
-      [&] { load_dataset(files_.path("x.npy"), files_.path("lf.npy")); }, {"integer labels"}));
-  EXPECT_TRUE(throws_data_error(
-      [&] { load_dataset(files_.path("x.npy"), files_.path("missing.npy")); },
-      {"labels '", "missing.npy", "cannot open"}));
+  EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("x.npy"), files_.path("l3.npy")); },
+                                {"x.npy' has 2 samples", "l3.npy' have 3"}));
+  EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("x.npy"), files_.path("l2d.npy")); },
+                                {"expected shape (N,)"}));
+  EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("x.npy"), files_.path("lf.npy")); },
+                                {"integer labels"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset(files_.path("x.npy"), files_.path("missing.npy")); },
+                        {"labels '", "missing.npy", "cannot open"}));
   EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("missing.npy")); },
                                 {"missing.npy", "cannot open"}));
 }

@@ -63,15 +63,15 @@ std::string read_file(const std::string& path) {
 void write_gzip(const std::string& path, const std::string& bytes) {
   gzFile file = gzopen(path.c_str(), "wb");
   if (file == nullptr) throw std::runtime_error("cannot gzopen " + path);
-  const int written = bytes.empty() ? 0 : gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
+  const int written =
+      bytes.empty() ? 0 : gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
   const int closed = gzclose(file);
   if (written != static_cast<int>(bytes.size()) || closed != Z_OK) {
     throw std::runtime_error("cannot gzwrite " + path);
   }
 }
 
-std::string idx_bytes(const std::vector<uint32_t>& dims, const std::string& payload,
-                      uint8_t type) {
+std::string idx_bytes(const std::vector<uint32_t>& dims, const std::string& payload, uint8_t type) {
   std::string out = {'\0', '\0', static_cast<char>(type), static_cast<char>(dims.size())};
   for (uint32_t d : dims) {
     for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((d >> shift) & 0xff);
@@ -86,7 +86,8 @@ std::string npy_bytes(int major, const std::string& dict, const std::string& pay
   std::string out = "\x93NUMPY";
   out += static_cast<char>(major);
   out += '\0';
-  for (size_t i = 0; i < length_bytes; ++i) out += static_cast<char>((header_len >> (8 * i)) & 0xff);
+  for (size_t i = 0; i < length_bytes; ++i)
+    out += static_cast<char>((header_len >> (8 * i)) & 0xff);
   out += dict;
   out.append(header_len - dict.size() - 1, ' ');
   out += '\n';
@@ -104,8 +105,7 @@ std::string npy_bytes(int major, const std::string& dict, const std::string& pay
     }
     for (const std::string& fragment : fragments) {
       if (message.find(fragment) == std::string::npos) {
-        return ::testing::AssertionFailure()
-               << "message lacks \"" << fragment << "\": " << message;
+        return ::testing::AssertionFailure() << "message lacks \"" << fragment << "\": " << message;
       }
     }
     return ::testing::AssertionSuccess() << message;

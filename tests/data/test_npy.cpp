@@ -53,7 +53,9 @@ void expect_round_trip(NpyType type, T start, T step, const T* (NpyArray::*view)
   }
 }
 
-TEST(Npy, RoundTripFloat32) { expect_round_trip<float>(NpyType::f32, -1.5f, 0.25f, &NpyArray::f32); }
+TEST(Npy, RoundTripFloat32) {
+  expect_round_trip<float>(NpyType::f32, -1.5f, 0.25f, &NpyArray::f32);
+}
 
 TEST(Npy, RoundTripUint8) {
   expect_round_trip<uint8_t>(NpyType::u8, uint8_t{250}, uint8_t{3}, &NpyArray::u8);
@@ -139,9 +141,8 @@ TEST(Npy, EveryTruncationIsAnError) {
   TempDir tmp;
   const std::vector<float> values = {1, 2, 3, 4, 5, 6};
   for (int major : {1, 2}) {
-    const std::string full =
-        npy_bytes(major, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
-                  raw_bytes(values));
+    const std::string full = npy_bytes(
+        major, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", raw_bytes(values));
     write_file(tmp.path("full.npy"), full);
     ASSERT_NO_THROW(read_npy(tmp.path("full.npy")));
     for (size_t length = 0; length < full.size(); ++length) {
@@ -182,9 +183,9 @@ TEST(Npy, FortranOrderIsRejected) {
 TEST(Npy, BigEndianIsRejected) {
   TempDir tmp;
   for (const std::string descr : {">f4", ">i8", ">i4"}) {
-    write_file(tmp.path("b.npy"), npy_bytes(1, "{'descr': '" + descr +
-                                                   "', 'fortran_order': False, 'shape': (1,), }",
-                                            std::string(8, '\0')));
+    write_file(tmp.path("b.npy"),
+               npy_bytes(1, "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (1,), }",
+                         std::string(8, '\0')));
     EXPECT_TRUE(throws_data_error([&] { read_npy(tmp.path("b.npy")); }, {"big-endian", descr}));
   }
 }
@@ -192,9 +193,9 @@ TEST(Npy, BigEndianIsRejected) {
 TEST(Npy, UnsupportedDtypesAreRejected) {
   TempDir tmp;
   for (const std::string descr : {"<f8", "|b1", "<f2", "|i1", "<u4", "<U3", "O"}) {
-    write_file(tmp.path("d.npy"), npy_bytes(1, "{'descr': '" + descr +
-                                                   "', 'fortran_order': False, 'shape': (1,), }",
-                                            std::string(8, '\0')));
+    write_file(tmp.path("d.npy"),
+               npy_bytes(1, "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (1,), }",
+                         std::string(8, '\0')));
     EXPECT_TRUE(
         throws_data_error([&] { read_npy(tmp.path("d.npy")); }, {"unsupported dtype", descr}));
   }
@@ -209,9 +210,9 @@ TEST(Npy, MalformedHeadersAreRejected) {
   std::vector<std::string> dicts = {
       "",
       "not a dict",
-      "{'descr': '<f4', 'fortran_order': False}",                                // no shape
-      "{'descr': '<f4', 'shape': (1,)}",                                         // no order
-      "{'fortran_order': False, 'shape': (1,)}",                                 // no descr
+      "{'descr': '<f4', 'fortran_order': False}",                                 // no shape
+      "{'descr': '<f4', 'shape': (1,)}",                                          // no order
+      "{'fortran_order': False, 'shape': (1,)}",                                  // no descr
       "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}",  // duplicate
       "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'extra': 1}",
       "{'descr': '<f4', 'fortran_order': 0, 'shape': (1,)}",
@@ -238,22 +239,22 @@ TEST(Npy, MalformedHeadersAreRejected) {
 
 TEST(Npy, OverflowingShapeIsRejectedWithoutAllocating) {
   TempDir tmp;
-  write_file(tmp.path("o.npy"),
-             npy_bytes(1,
-                       "{'descr': '<i8', 'fortran_order': False, 'shape': "
-                       "(9223372036854775807, 9223372036854775807), }",
-                       ""));
+  write_file(tmp.path("o.npy"), npy_bytes(1,
+                                          "{'descr': '<i8', 'fortran_order': False, 'shape': "
+                                          "(9223372036854775807, 9223372036854775807), }",
+                                          ""));
   EXPECT_TRUE(throws_data_error([&] { read_npy(tmp.path("o.npy")); }, {"too large"}));
   // Fits in size_t but is far larger than the file: must report truncation, not try 8 EB.
-  write_file(tmp.path("big.npy"),
-             npy_bytes(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1000000000000,), }",
-                       "abc"));
+  write_file(
+      tmp.path("big.npy"),
+      npy_bytes(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1000000000000,), }", "abc"));
   EXPECT_TRUE(throws_data_error([&] { read_npy(tmp.path("big.npy")); }, {"truncated", "3 bytes"}));
 }
 
 TEST(Npy, BadPreambleIsRejected) {
   TempDir tmp;
-  const std::string good = npy_bytes(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1,)}", "x");
+  const std::string good =
+      npy_bytes(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1,)}", "x");
   write_file(tmp.path("p.npy"), "PK\x03\x04 this is a zip");
   EXPECT_TRUE(throws_data_error([&] { read_npy(tmp.path("p.npy")); }, {"not a .npy file"}));
 
@@ -339,8 +340,8 @@ TEST(Npy, FailedRenameRemovesTheTemporary) {
   std::filesystem::create_directory(tmp.path("out.npy"));
   std::filesystem::create_directory(tmp.path("out.npy/child"));
   const std::vector<float> values(100, 1.0f);
-  EXPECT_TRUE(
-      throws_data_error([&] { write_npy(tmp.path("out.npy"), {100}, values.data()); }, {"out.npy"}));
+  EXPECT_TRUE(throws_data_error([&] { write_npy(tmp.path("out.npy"), {100}, values.data()); },
+                                {"out.npy"}));
   EXPECT_EQ(tmp.entries(), std::vector<std::string>{"out.npy"});
   EXPECT_TRUE(std::filesystem::is_directory(tmp.path("out.npy")));
 }

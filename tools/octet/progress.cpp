@@ -17,9 +17,11 @@ void Progress::update(size_t done, const std::string& detail) {
   if (tty_) {
     if (now - last_ < std::chrono::milliseconds(200) && done < total_) return;
     last_ = now;
+    printed_ = true;
     std::fprintf(stderr, "\r%s: %zu/%zu (%.0f%%) %.1fs %s\033[K", task_.c_str(), done, total_,
                  100.0 * static_cast<double>(done) / static_cast<double>(total_), elapsed, detail.c_str());
-  } else if (done * 10 >= next_decile_ * total_) {
+  } else if (elapsed >= kQuietSeconds && done * 10 >= next_decile_ * total_) {
+    printed_ = true;
     while (done * 10 >= next_decile_ * total_) ++next_decile_;
     std::fprintf(stderr, "%s: %zu/%zu (%.0f%%) %.1fs %s\n", task_.c_str(), done, total_,
                  100.0 * static_cast<double>(done) / static_cast<double>(total_), elapsed, detail.c_str());
@@ -30,6 +32,7 @@ void Progress::update(size_t done, const std::string& detail) {
 void Progress::finish(const std::string& detail) {
   if (!enabled_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (!tty_ && !printed_ && elapsed < kQuietSeconds) return;  // short work needs no report
   if (tty_) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "%s: done, %zu in %.1fs %s\n", task_.c_str(), total_, elapsed, detail.c_str());
   std::fflush(stderr);

@@ -1,6 +1,6 @@
 #pragma once
 // Progress of long CLI work on stderr: a live line on a terminal, a line every 10% otherwise
-// (so CI logs stay short). Silent when `enabled` is false.
+// (so CI logs stay short), and nothing for work that ends within two seconds. Silent when `enabled` is false.
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -19,7 +19,10 @@ class Progress {
   size_t total_;
   bool enabled_;
   bool tty_;
+  // Without a terminal, work shorter than this prints nothing at all.
+  static constexpr double kQuietSeconds = 2.0;
   size_t next_decile_ = 1;
+  bool printed_ = false;
   std::chrono::steady_clock::time_point start_, last_;
 };
 

@@ -1,0 +1,60 @@
+#pragma once
+// Integer-only requantization (TFLite / gemmlowp compatible): the real multiplier
+// M = scale_in * scale_w / scale_out is carried as a Q31 integer M0 in [2^30, 2^31) and a power
+// of two, so kernels never touch floating point between Quantize and Dequantize. See
+// docs/quantization.md for the derivation. Tested bit-exact against gemmlowp's fixedpoint.h.
+#include <cstdint>
+#include <limits>
+
+namespace octet::kernels {
+
+// round(a * b / 2^31), ties away from zero, saturating the single overflow case
+// (INT32_MIN * INT32_MIN). gemmlowp's SaturatingRoundingDoublingHighMul.
+inline int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  const int64_t product = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  const int64_t nudge = product >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
+  // Division (not shift) truncates toward zero, which together with the nudge gives
+  // round-half-away-from-zero, exactly as gemmlowp does.
+  return static_cast<int32_t>((product + nudge) / (int64_t{1} << 31));
+}
+
+// x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31].
+// gemmlowp's RoundingDivideByPOT.
+inline int32_t rounding_divide_by_pot(int32_t x, int exponent) {
+  const int32_t mask = static_cast<int32_t>((int64_t{1} << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+// A real multiplier as multiplier * 2^shift / 2^31 (shift > 0: left, < 0: right).
+struct QuantizedMultiplier {
+  int32_t multiplier = 0;
+  int32_t shift = 0;
+};
+
+// x * M with M = multiplier * 2^(shift - 31), rounded like TFLite's
+// MultiplyByQuantizedMultiplier. The left shift saturates to int32 instead of overflowing
+// (TFLite leaves that case undefined); results that fit are identical.
+inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m) {
+  const int left = m.shift > 0 ? m.shift : 0;
+  const int right = m.shift > 0 ? 0 : -m.shift;
+  int64_t shifted = static_cast<int64_t>(x) * (int64_t{1} << left);
+  if (shifted > std::numeric_limits<int32_t>::max()) shifted = std::numeric_limits<int32_t>::max();
+  if (shifted < std::numeric_limits<int32_t>::min()) shifted = std::numeric_limits<int32_t>::min();
+  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(static_cast<int32_t>(shifted), m.multiplier),
+                                right);
+}
+
+// The full output stage of a quantized Conv/Gemm/Add: requantize, add the output zero point,
+// clamp to the fused activation's range [low, high] (within [-128, 127]).
+inline int8_t requantize_to_s8(int32_t accumulator, QuantizedMultiplier m, int32_t output_zero_point,
+                               int32_t low, int32_t high) {
+  int32_t value = multiply_by_quantized_multiplier(accumulator, m) + output_zero_point;
+  value = value < low ? low : value;
+  value = value > high ? high : value;
+  return static_cast<int8_t>(value);
+}
+
+}  // namespace octet::kernels
