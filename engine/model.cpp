@@ -13,13 +13,13 @@ Model Model::from_graph(Graph graph, bool optimize) {
 }
 
 int64_t node_macs(const Graph& graph, const Node& node) {
-  if (node.op == "Conv") {
+  if (node.op == "Conv" || node.op == "QConv" || node.op == "DynQConv") {
     const Shape& w = graph.value_info(node.inputs[1]).shape;
     const Shape& y = graph.value_info(node.outputs[0]).shape;
     // Each output element sums (in_channels / group) * kh * kw products.
     return shape_elements(y) * w[1] * w[2] * w[3];
   }
-  if (node.op == "Gemm" || node.op == "MatMul") {
+  if (node.op == "Gemm" || node.op == "MatMul" || node.op == "QGemm" || node.op == "DynQGemm") {
     const Shape& a = graph.value_info(node.inputs[0]).shape;
     const Shape& y = graph.value_info(node.outputs[0]).shape;
     const bool trans_a = node.op == "Gemm" && node.attrs.get_int("transA", 0) != 0;

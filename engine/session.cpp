@@ -59,12 +59,12 @@ void Session::check_input(size_t i, const TensorView& view) const {
 std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) {
   std::vector<TensorView> in;
   for (const auto& tensor : inputs) in.push_back(tensor.view());
+  // All outputs first, views after: a view points at its tensor's shape, which must not move.
   std::vector<Tensor> outputs;
-  std::vector<TensorView> out;
-  for (size_t i = 0; i < plan_->output_slots().size(); ++i) {
+  for (size_t i = 0; i < plan_->output_slots().size(); ++i)
     outputs.emplace_back(output_info(i).dtype, output_info(i).shape);
-    out.push_back(outputs.back().view());
-  }
+  std::vector<TensorView> out;
+  for (const Tensor& tensor : outputs) out.push_back(tensor.view());
   run(in, out);
   return outputs;
 }

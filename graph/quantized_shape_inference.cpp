@@ -44,15 +44,17 @@ Infos infer_dequantize(const Graph& graph, const Node& node, const Infos& in) {
 }
 
 // Weight qparams: per tensor, or per output channel (axis 0) with one scale per channel.
-void check_weight_quant(const Graph& graph, const Node& node, int64_t channels) {
+// Bias: i32 in the accumulator's scale for static ops, f32 for dynamic ones.
+void check_weight_quant(const Graph& graph, const Node& node, int64_t channels, DType bias_dtype) {
   const QuantParams& w = graph.quant.at(node.inputs[1]);
   const size_t expected = w.per_channel() ? static_cast<size_t>(channels) : 1;
   if (w.scales.size() != expected || (w.per_channel() && w.axis != 0))
     throw Error(node.label() + ": weight qparams must be per tensor or per output channel (axis 0)");
   if (node.has_input(2)) {
     const ValueInfo& bias = graph.value_info(node.inputs[2]);
-    if (bias.dtype != DType::i32 || bias.shape != Shape{channels})
-      throw Error(node.label() + ": bias must be i32 with " + std::to_string(channels) + " elements");
+    if (bias.dtype != bias_dtype || bias.shape != Shape{channels})
+      throw Error(node.label() + ": bias must be " + dtype_name(bias_dtype) + " with " + std::to_string(channels) +
+                  " elements");
   }
 }
 
@@ -67,9 +69,7 @@ Infos infer_qconv(const Graph& graph, const Node& node, const Infos& in) {
   if (group < 1 || x[1] % group != 0 || w[0] % group != 0 || x[1] / group != w[1])
     throw Error(node.label() + ": channels and group do not match");
   if (!dynamic) require_output_quant(graph, node);
-  check_weight_quant(graph, node, w[0]);
-  if (dynamic && node.has_input(2) && graph.value_info(node.inputs[2]).dtype != DType::f32)
-    throw Error(node.label() + ": dynamic bias must be f32");
+  check_weight_quant(graph, node, w[0], dynamic ? DType::f32 : DType::i32);
   WindowGeometry g = resolve_window_geometry(node, x, {w[2], w[3]}, false);
   return {ValueInfo{dynamic ? DType::f32 : DType::i8, {x[0], w[0], g.output[0], g.output[1]}}};
 }
@@ -82,7 +82,7 @@ Infos infer_qgemm(const Graph& graph, const Node& node, const Infos& in) {
     throw Error(node.label() + ": expects A [M,K] and weight [N,K], got " + shape_str(in[0].shape) +
                 " and " + shape_str(in[1].shape));
   if (!dynamic) require_output_quant(graph, node);
-  check_weight_quant(graph, node, in[1].shape[0]);
+  check_weight_quant(graph, node, in[1].shape[0], dynamic ? DType::f32 : DType::i32);
   return {ValueInfo{dynamic ? DType::f32 : DType::i8, {in[0].shape[0], in[1].shape[0]}}};
 }
 

@@ -55,6 +55,15 @@ double dequantize_multiplier(kernels::QuantizedMultiplier m) {
   return static_cast<double>(m.multiplier) * std::ldexp(1.0, m.shift - 31);
 }
 
+QuantizedRange quantized_clamp(AffineParams output, float low, float high) {
+  auto code = [&](float real, int32_t fallback) {
+    if (!std::isfinite(real)) return fallback;
+    const double value = output.zero_point + std::nearbyint(static_cast<double>(real) / output.scale);
+    return static_cast<int32_t>(std::clamp(value, double{kInt8Min}, double{kInt8Max}));
+  };
+  return {code(low, kInt8Min), code(high, kInt8Max)};
+}
+
 kernels::QAddParams make_qadd_params(AffineParams a, AffineParams b, AffineParams y, int32_t low,
                                      int32_t high) {
   kernels::QAddParams params;

@@ -34,6 +34,14 @@ kernels::QuantizedMultiplier quantize_multiplier(double real);
 // The real number a QuantizedMultiplier stands for (for reports and tests).
 double dequantize_multiplier(kernels::QuantizedMultiplier multiplier);
 
+// A fused activation's real bounds [low, high] (±inf: none) as codes of the output, within
+// [-128, 127]. ReLU gives [zero_point, 127].
+struct QuantizedRange {
+  int32_t low = kInt8Min;
+  int32_t high = kInt8Max;
+};
+QuantizedRange quantized_clamp(AffineParams output, float low, float high);
+
 // QAdd parameters for y = a + b (TFLite's scheme, left shift 20): both inputs are brought to
 // the common scale 2*max(s_a, s_b) / 2^20 by multipliers < 1, summed, then rescaled to s_y.
 kernels::QAddParams make_qadd_params(AffineParams a, AffineParams b, AffineParams y, int32_t low,

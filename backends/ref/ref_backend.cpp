@@ -27,6 +27,15 @@ const std::map<std::string, Factory>& factories() {
       {"Identity", ref::make_copy},
       {"Dropout", ref::make_copy},
       {"Transpose", ref::make_transpose},
+      {"QuantizeLinear", ref::make_quantize},
+      {"DequantizeLinear", ref::make_dequantize},
+      {"QConv", ref::make_qconv},
+      {"QGemm", ref::make_qgemm},
+      {"QAdd", ref::make_qadd},
+      {"QAveragePool", ref::make_qaverage_pool},
+      {"QGlobalAveragePool", ref::make_qaverage_pool},
+      {"DynQConv", ref::make_dynamic_quantized},
+      {"DynQGemm", ref::make_dynamic_quantized},
   };
   return table;
 }

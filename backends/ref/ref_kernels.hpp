@@ -18,6 +18,15 @@ std::unique_ptr<Kernel> make_softmax(const Graph& graph, const Node& node);
 std::unique_ptr<Kernel> make_copy(const Graph& graph, const Node& node);
 std::unique_ptr<Kernel> make_transpose(const Graph& graph, const Node& node);
 
+// int8 (quantized_ref.cpp)
+std::unique_ptr<Kernel> make_quantize(const Graph& graph, const Node& node);
+std::unique_ptr<Kernel> make_dequantize(const Graph& graph, const Node& node);
+std::unique_ptr<Kernel> make_qconv(const Graph& graph, const Node& node);
+std::unique_ptr<Kernel> make_qgemm(const Graph& graph, const Node& node);
+std::unique_ptr<Kernel> make_qadd(const Graph& graph, const Node& node);
+std::unique_ptr<Kernel> make_qaverage_pool(const Graph& graph, const Node& node);
+std::unique_ptr<Kernel> make_dynamic_quantized(const Graph& graph, const Node& node);
+
 // Fused activation bounds of a Conv/Gemm node (no clamp when the attribute is absent).
 struct FusedClamp {
   float low;

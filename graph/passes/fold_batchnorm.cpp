@@ -41,8 +41,9 @@ size_t fold_batchnorm(Graph& graph) {
       const double old_bias = bias ? bias->data<float>()[c] : 0.0;
       b[c] = static_cast<float>((old_bias - mean->data<float>()[c]) * factor + shift->data<float>()[c]);
     }
-    const std::string weight_name = conv.name + ".folded_weight";
-    const std::string bias_name = conv.name + ".folded_bias";
+    // Named after the BatchNorm's output, which is unique (node names need not be).
+    const std::string weight_name = bn.outputs[0] + ".folded_weight";
+    const std::string bias_name = bn.outputs[0] + ".folded_bias";
     graph.initializers[weight_name] = std::move(new_weight);
     graph.initializers[bias_name] = std::move(new_bias);
     conv.inputs.resize(3);

@@ -32,7 +32,7 @@ size_t fuse_activation(Graph& graph) {
     const int producer_index = graph.producer(activation.inputs[0]);
     if (producer_index < 0) continue;
     Node& producer = graph.nodes[static_cast<size_t>(producer_index)];
-    if (producer.op != "Conv" && producer.op != "Gemm") continue;
+    if (producer.op != "Conv" && producer.op != "Gemm" && producer.op != "Add") continue;
     if (producer.attrs.has("activation")) continue;
     if (graph.consumers(producer.outputs[0]).size() != 1 || graph.is_graph_output(producer.outputs[0]))
       continue;

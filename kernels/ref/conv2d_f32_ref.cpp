@@ -41,10 +41,10 @@ void conv2d_f32_ref(const Conv2dShape& s, const float* input, const float* weigh
             for (int64_t oy = 0; oy < s.out_h; ++oy) {
               const int64_t iy = oy * s.stride_h + y_offset;
               if (iy < 0 || iy >= s.in_h) continue;  // zero padding contributes nothing
-              const float* in_row = in + iy * s.in_w + x_offset;
+              const float* in_row = in + iy * s.in_w;
               float* out_row = out + oy * s.out_w;
               for (int64_t ox = ox_begin; ox < ox_end; ++ox)
-                out_row[ox] += tap * in_row[ox * s.stride_w];
+                out_row[ox] += tap * in_row[ox * s.stride_w + x_offset];
             }
           }
         }

@@ -1,35 +1,61 @@
 #include "kernels/ref/qconv2d_s8_ref.hpp"
 
-namespace octet::kernels {
+#include <algorithm>
+#include <vector>
 
+namespace octet::kernels {
+namespace {
+
+// Output columns whose input column ox*stride + offset lies in [0, width): the inner loop then
+// needs no bounds test. Same helper as the fp32 reference.
+void valid_columns(int64_t out_w, int64_t stride, int64_t offset, int64_t in_w, int64_t& begin, int64_t& end) {
+  begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  end = in_w - offset <= 0 ? 0 : (in_w - offset - 1) / stride + 1;
+  begin = std::min(begin, out_w);
+  end = std::min(end, out_w);
+}
+
+}  // namespace
+
+// One output channel at a time: an int32 accumulator plane starts at the bias, every (input
+// channel, tap) adds (x - zp) * w to the output positions whose window covers an in-bounds input
+// (out-of-bounds taps read padding = zero point and add exactly 0), then the plane is requantized.
 void qconv2d_s8_ref(const Conv2dShape& s, const int8_t* input, int32_t input_zero_point,
                     const int8_t* weight, const QuantizedOutputStage& stage, int8_t* output) {
   const int64_t in_per_group = s.in_channels / s.groups;
   const int64_t out_per_group = s.out_channels / s.groups;
+  const int64_t in_plane = s.in_h * s.in_w;
+  const int64_t out_plane = s.out_h * s.out_w;
+  std::vector<int32_t> acc(static_cast<size_t>(out_plane));
   for (int64_t n = 0; n < s.batch; ++n) {
     for (int64_t oc = 0; oc < s.out_channels; ++oc) {
       const int64_t group = oc / out_per_group;
-      for (int64_t oy = 0; oy < s.out_h; ++oy) {
-        for (int64_t ox = 0; ox < s.out_w; ++ox) {
-          int32_t acc = stage.bias ? stage.bias[oc] : 0;
-          for (int64_t ic = 0; ic < in_per_group; ++ic) {
-            const int64_t channel = group * in_per_group + ic;
-            for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
-              const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;
+      std::fill(acc.begin(), acc.end(), stage.bias ? stage.bias[oc] : 0);
+      for (int64_t ic = 0; ic < in_per_group; ++ic) {
+        const int8_t* in = input + (n * s.in_channels + group * in_per_group + ic) * in_plane;
+        const int8_t* w = weight + (oc * in_per_group + ic) * s.kernel_h * s.kernel_w;
+        for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
+          const int64_t y_offset = ky * s.dilation_h - s.pad_top;
+          for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
+            const int32_t tap = w[ky * s.kernel_w + kx];
+            const int64_t x_offset = kx * s.dilation_w - s.pad_left;
+            int64_t ox_begin, ox_end;
+            valid_columns(s.out_w, s.stride_w, x_offset, s.in_w, ox_begin, ox_end);
+            for (int64_t oy = 0; oy < s.out_h; ++oy) {
+              const int64_t iy = oy * s.stride_h + y_offset;
               if (iy < 0 || iy >= s.in_h) continue;
-              for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
-                const int64_t ix = ox * s.stride_w + kx * s.dilation_w - s.pad_left;
-                if (ix < 0 || ix >= s.in_w) continue;
-                const int32_t x = input[((n * s.in_channels + channel) * s.in_h + iy) * s.in_w + ix];
-                const int32_t w = weight[((oc * in_per_group + ic) * s.kernel_h + ky) * s.kernel_w + kx];
-                acc += (x - input_zero_point) * w;
-              }
+              const int8_t* in_row = in + iy * s.in_w;
+              int32_t* acc_row = acc.data() + oy * s.out_w;
+              for (int64_t ox = ox_begin; ox < ox_end; ++ox)
+                acc_row[ox] += (static_cast<int32_t>(in_row[ox * s.stride_w + x_offset]) - input_zero_point) * tap;
             }
           }
-          output[((n * s.out_channels + oc) * s.out_h + oy) * s.out_w + ox] =
-              requantize_to_s8(acc, stage.multiplier(oc), stage.output_zero_point, stage.low, stage.high);
         }
       }
+      int8_t* out = output + (n * s.out_channels + oc) * out_plane;
+      for (int64_t i = 0; i < out_plane; ++i)
+        out[i] = requantize_to_s8(acc[static_cast<size_t>(i)], stage.multiplier(oc), stage.output_zero_point,
+                                  stage.low, stage.high);
     }
   }
 }

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
       {"info", octet::cli::add_info_command(app)},
       {"run", octet::cli::add_run_command(app)},
       {"eval", octet::cli::add_eval_command(app)},
+      {"quantize", octet::cli::add_quantize_command(app)},
+      {"compare", octet::cli::add_compare_command(app)},
   };
   try {
     app.parse(argc, argv);

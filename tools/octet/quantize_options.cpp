@@ -1,0 +1,65 @@
+#include "tools/octet/quantize_options.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "graph/error.hpp"
+#include "quant/observer.hpp"
+#include "tools/octet/progress.hpp"
+
+namespace octet::cli {
+
+void add_quantize_flags(CLI::App& app, QuantizeFlags& f, bool calib_required) {
+  add_data_options(app, f.calib, "--calib", false);
+  if (!calib_required) app.get_option("--calib")->required(false);
+  app.add_option("--calib-count", f.calib_count, "Calibration samples (the first N of --calib)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--observer", f.observer, "Activation observer")
+      ->capture_default_str()->check(CLI::IsMember(quant::observer_kinds()));
+  app.add_option("--weights", f.weights, "Weight granularity")
+      ->capture_default_str()->check(CLI::IsMember({"per-channel", "per-tensor"}));
+  app.add_option("--activations", f.activations, "Activation scheme")
+      ->capture_default_str()->check(CLI::IsMember({"asymmetric", "symmetric"}));
+  app.add_option("--mode", f.mode, "static: calibrated int8 activations; dynamic: int8 weights, "
+                 "activation scales per inference (PyTorch dynamic quantization)")
+      ->capture_default_str()->check(CLI::IsMember({"static", "dynamic"}));
+  app.add_option("--keep-float", f.keep_float, "Comma-separated node names to keep in fp32");
+}
+
+quant::QuantizeOptions to_options(const QuantizeFlags& f) {
+  quant::QuantizeOptions options;
+  options.mode = f.mode == "dynamic" ? quant::QuantizationMode::dynamic_int8 : quant::QuantizationMode::static_int8;
+  options.observer = f.observer;
+  options.per_channel_weights = f.weights == "per-channel";
+  options.symmetric_activations = f.activations == "symmetric";
+  std::stringstream names(f.keep_float);
+  for (std::string name; std::getline(names, name, ',');)
+    if (!name.empty()) options.keep_float.push_back(name);
+  return options;
+}
+
+Model quantize_with_dataset(const Model& model, const quant::QuantizeOptions& options, const data::Dataset* calib,
+                            size_t calib_count, QuantizationSummary& summary) {
+  for (const auto& name : options.keep_float) {
+    bool found = false;
+    for (const auto& node : model.graph().nodes) found = found || node.name == name;
+    if (!found) throw Error("--keep-float: no node named '" + name + "' in the model");
+  }
+  CalibrationSource source;
+  if (options.mode == quant::QuantizationMode::static_int8) {
+    if (!calib) throw Error("static quantization needs --calib data");
+    source.count = std::min(calib_count, calib->size());
+    const int64_t expected = shape_elements(model.graph().value_info(model.graph().inputs.at(0)).shape);
+    if (static_cast<int64_t>(calib->sample_elements()) != expected)
+      throw Error("calibration data '" + calib->name() + "' gives samples of shape " +
+                  shape_str(calib->sample_shape()) + ", the model input needs " + std::to_string(expected) +
+                  " values");
+    source.fill = [calib](size_t i, Tensor& input) { calib->sample(i, input.mutable_data<float>()); };
+  }
+  Progress progress("calibrate (" + options.observer + ")", source.count);
+  Model quantized = quantize_model(model, options, source, [&](size_t done) { progress.update(done); }, &summary);
+  if (source.count) progress.finish();
+  return quantized;
+}
+
+}  // namespace octet::cli
