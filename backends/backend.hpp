@@ -35,5 +35,7 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_ref_backend();
+// SIMD kernels (AVX2/NEON, chosen at run time) with `threads` OpenMP threads per kernel.
+std::unique_ptr<Backend> make_cpu_backend(int threads);
 
 }  // namespace octet

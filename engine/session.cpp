@@ -7,17 +7,18 @@
 
 namespace octet {
 
-std::vector<std::string> available_backends() { return {"ref"}; }
+std::vector<std::string> available_backends() { return {"ref", "cpu"}; }
 
-std::unique_ptr<Backend> make_backend(const std::string& name) {
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
   if (name == "ref") return make_ref_backend();
+  if (name == "cpu") return make_cpu_backend(threads);
   std::string known;
   for (const auto& backend : available_backends()) known += (known.empty() ? "" : ", ") + backend;
   throw Error("unknown backend '" + name + "' (available: " + known + ")");
 }
 
 std::shared_ptr<const CompiledPlan> compile(const Model& model, const SessionOptions& options) {
-  std::unique_ptr<Backend> preferred = make_backend(options.backend);
+  std::unique_ptr<Backend> preferred = make_backend(options.backend, options.threads);
   std::unique_ptr<Backend> fallback = make_ref_backend();
   return std::make_shared<const CompiledPlan>(model.shared_graph(), *preferred, *fallback);
 }

@@ -13,11 +13,12 @@ namespace octet {
 
 struct SessionOptions {
   std::string backend = "ref";
+  int threads = 1;  // threads inside each kernel (cpu backend)
 };
 
 // The backends this build knows, and a factory by name (throws listing the known names).
 std::vector<std::string> available_backends();
-std::unique_ptr<Backend> make_backend(const std::string& name);
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 1);
 
 // Binds a model to a backend once; sessions made from it share the prepared kernels.
 std::shared_ptr<const CompiledPlan> compile(const Model& model, const SessionOptions& options = {});

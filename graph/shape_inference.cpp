@@ -38,6 +38,13 @@ std::vector<int64_t> constant_ints(const Graph& graph, const Node& node, size_t 
   return values;
 }
 
+// a * b for dimensions from untrusted files: overflow is an error naming the node, not UB.
+int64_t checked_multiply(const Node& node, int64_t a, int64_t b) {
+  int64_t product;
+  if (__builtin_mul_overflow(a, b, &product)) throw Error(node.label() + ": shape has too many elements");
+  return product;
+}
+
 Shape broadcast_shapes(const Node& node, const Shape& a, const Shape& b) {
   Shape out(std::max(a.size(), b.size()));
   for (size_t i = 0; i < out.size(); ++i) {
@@ -193,7 +200,10 @@ Infos infer_flatten(const Graph&, const Node& node, const Infos& in) {
   const Shape& x = in[0].shape;
   const int64_t axis = normalized_axis(node, node.attrs.get_int("axis", 1), x.size(), true);
   int64_t outer = 1, inner = 1;
-  for (size_t i = 0; i < x.size(); ++i) (static_cast<int64_t>(i) < axis ? outer : inner) *= x[i];
+  for (size_t i = 0; i < x.size(); ++i) {
+    int64_t& part = static_cast<int64_t>(i) < axis ? outer : inner;
+    part = checked_multiply(node, part, x[i]);
+  }
   return {ValueInfo{in[0].dtype, {outer, inner}}};
 }
 
@@ -217,7 +227,7 @@ Infos infer_reshape(const Graph& graph, const Node& node, const Infos& in) {
     } else {
       out[i] = target[i];
     }
-    known *= out[i];
+    known = checked_multiply(node, known, out[i]);
   }
   const int64_t total = shape_elements(x);
   if (infer_at >= 0) {

@@ -8,6 +8,7 @@
 #include "graph/error.hpp"
 #include "graph/window_geometry.hpp"
 #include "kernels/ref/qadd_s8_ref.hpp"
+#include "kernels/ref/qconv2d_s8_ref.hpp"
 #include "kernels/ref/qgemm_s8_ref.hpp"
 #include "kernels/ref/qpool2d_s8_ref.hpp"
 #include "kernels/ref/quantize_ref.hpp"
@@ -133,58 +134,25 @@ class DynamicQuantized final : public Kernel {
     const quant::AffineParams input = quant::choose_activation_qparams(lo, hi, false);
     std::vector<int8_t> xq(static_cast<size_t>(count));
     kernels::quantize_f32_to_s8_ref(count, x, input.scale, input.zero_point, xq.data());
-    const int64_t channels = static_cast<int64_t>(conv_ ? shape_.out_channels : n_);
-    // int32 accumulators through an identity output stage are not representable in int8, so
-    // compute the exact int32 sums here and dequantize each with its channel's scale.
     const int64_t outputs = out[0].elements();
-    float* y = out[0].as<float>();
-    const int64_t plane = conv_ ? shape_.out_h * shape_.out_w : 1;
     std::vector<int32_t> acc(static_cast<size_t>(outputs));
-    accumulate(xq.data(), input.zero_point, acc.data());
+    if (conv_)
+      kernels::conv2d_s8_accumulate_ref(shape_, xq.data(), input.zero_point, weight_.data<int8_t>(), acc.data());
+    else
+      kernels::gemm_s8_accumulate_ref(m_, n_, k_, xq.data(), input.zero_point, weight_.data<int8_t>(), acc.data());
+    // Each exact int32 sum back to real with its channel's scale s_x * s_w[c], plus the fp32 bias.
+    const int64_t channels = conv_ ? shape_.out_channels : n_;
+    const int64_t plane = conv_ ? shape_.out_h * shape_.out_w : 1;
+    float* y = out[0].as<float>();
     for (int64_t i = 0; i < outputs; ++i) {
       const int64_t c = conv_ ? (i / plane) % channels : i % channels;
       const float scale = input.scale * weight_scales_[weight_scales_.size() == 1 ? 0 : static_cast<size_t>(c)];
-      float value = static_cast<float>(acc[static_cast<size_t>(i)]) * scale + (bias_.empty() ? 0.0f : bias_.data<float>()[c]);
+      const float value = static_cast<float>(acc[static_cast<size_t>(i)]) * scale + (bias_.empty() ? 0.0f : bias_.data<float>()[c]);
       y[i] = std::min(std::max(value, clamp_.low), clamp_.high);
     }
   }
 
  private:
-  void accumulate(const int8_t* xq, int32_t zero_point, int32_t* acc) const {
-    const int8_t* w = weight_.data<int8_t>();
-    if (!conv_) {
-      for (int64_t i = 0; i < m_; ++i)
-        for (int64_t j = 0; j < n_; ++j) {
-          int32_t sum = 0;
-          for (int64_t p = 0; p < k_; ++p) sum += (xq[i * k_ + p] - zero_point) * w[j * k_ + p];
-          acc[i * n_ + j] = sum;
-        }
-      return;
-    }
-    const kernels::Conv2dShape& s = shape_;
-    const int64_t in_per_group = s.in_channels / s.groups, out_per_group = s.out_channels / s.groups;
-    for (int64_t b = 0; b < s.batch; ++b)
-      for (int64_t oc = 0; oc < s.out_channels; ++oc)
-        for (int64_t oy = 0; oy < s.out_h; ++oy)
-          for (int64_t ox = 0; ox < s.out_w; ++ox) {
-            int32_t sum = 0;
-            for (int64_t ic = 0; ic < in_per_group; ++ic) {
-              const int64_t channel = (oc / out_per_group) * in_per_group + ic;
-              for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
-                const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;
-                if (iy < 0 || iy >= s.in_h) continue;
-                for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
-                  const int64_t ix = ox * s.stride_w + kx * s.dilation_w - s.pad_left;
-                  if (ix < 0 || ix >= s.in_w) continue;
-                  sum += (xq[((b * s.in_channels + channel) * s.in_h + iy) * s.in_w + ix] - zero_point) *
-                         w[((oc * in_per_group + ic) * s.kernel_h + ky) * s.kernel_w + kx];
-                }
-              }
-            }
-            acc[((b * s.out_channels + oc) * s.out_h + oy) * s.out_w + ox] = sum;
-          }
-  }
-
   bool conv_;
   kernels::Conv2dShape shape_;
   int64_t m_, n_, k_;

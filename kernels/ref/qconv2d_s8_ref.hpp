@@ -24,4 +24,9 @@ struct QuantizedOutputStage {
 void qconv2d_s8_ref(const Conv2dShape& shape, const int8_t* input, int32_t input_zero_point,
                     const int8_t* weight, const QuantizedOutputStage& stage, int8_t* output);
 
+// The exact int32 accumulators sum (x - input_zero_point) * w of every output (NCHW), without
+// bias or requantization: shared by qconv2d_s8_ref and dynamic quantization.
+void conv2d_s8_accumulate_ref(const Conv2dShape& shape, const int8_t* input, int32_t input_zero_point,
+                              const int8_t* weight, int32_t* accumulators);
+
 }  // namespace octet::kernels

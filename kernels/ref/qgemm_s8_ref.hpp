@@ -7,6 +7,10 @@
 
 namespace octet::kernels {
 
+// Exact int32 sums of (a - zp_a) * w, [M, N], no bias: shared with dynamic quantization.
+void gemm_s8_accumulate_ref(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point,
+                            const int8_t* weight, int32_t* accumulators);
+
 void qgemm_s8_ref(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point,
                   const int8_t* weight, const QuantizedOutputStage& stage, int8_t* output);
 

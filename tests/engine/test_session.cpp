@@ -121,14 +121,8 @@ TEST(SessionRun, IntermediateValueAndInputAsGraphOutputs) {
 }
 
 TEST(SessionRun, MultipleOutputsThroughTensorOverload) {
-  // BUG: engine/session.cpp, Session::run(const std::vector<Tensor>&): it pushes
-  // outputs.back().view() while still emplace_back-ing into `outputs`; TensorView::shape points
-  // at the Tensor's own Shape member, so when the vector reallocates the earlier views' shape
-  // pointers dangle (heap-use-after-free under ASan). With 2+ outputs run() throws
-  // "output 'y': buffer must be f32 [2,3]" (or reads freed memory). Expected: the three outputs
-  // below. Fix: outputs.reserve(n) first, or create all tensors before taking their views.
-  // Unconditional skip: under ASan the bug aborts the whole test binary.
-  GTEST_SKIP() << "BUG: Session::run(std::vector<Tensor>) dangling output views with >1 output";
+  // Regression: run(std::vector<Tensor>) once took views of output tensors while still growing
+  // the vector holding them, leaving dangling shape pointers as soon as there were two outputs.
   Model model = Model::from_graph(three_outputs());
   Session session(model);
   const Tensor x = test::float_tensor({2, 3}, {-1, 2, -3, 4, 0, 0.5f});

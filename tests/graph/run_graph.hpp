@@ -1,9 +1,7 @@
 #pragma once
-// Runs a Session with outputs allocated up front and passed as views (the zero-copy overload).
-// Session::run(std::vector<Tensor>) takes views of output tensors while still growing the vector
-// that holds them, so with two or more outputs the views' shape pointers dangle (see the BUG
-// test SessionRun.MultipleOutputsThroughTensorOverload); tests that are about something else
-// use this helper so they keep checking what they are about.
+// Runs a Session through its zero-copy overload, outputs allocated up front and passed as views,
+// so graph and pass tests exercise that path too (the Tensor overload has its own tests in
+// tests/engine/test_session.cpp).
 #include <vector>
 
 #include "engine/model.hpp"

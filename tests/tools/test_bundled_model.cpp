@@ -4,11 +4,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "engine/data/npy.hpp"
 #include "engine/model.hpp"
+#include "engine/session.hpp"
+#include "graph/model_file.hpp"
 #include "graph/onnx/onnx_import.hpp"
 #include "tests/tools/cli_runner.hpp"
 
@@ -68,6 +72,65 @@ TEST(BundledModel, AccuracyOnTestSubset) {
   EXPECT_GE(json["top5"].get<double>(), json["top1"].get<double>());
 }
 
+// Quantizes the bundled model once per test binary run (100 calibration images) into a temp .oct.
+const std::string& quantized_model_path() {
+  static const std::string path = [] {
+    const fs::path out = fs::temp_directory_path() / ("octet_bundled_" + std::to_string(getpid()) + ".oct");
+    auto result = run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "100", "-o",
+                             out.string(), "--json"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    std::atexit([] { fs::remove(fs::temp_directory_path() / ("octet_bundled_" + std::to_string(getpid()) + ".oct")); });
+    return out.string();
+  }();
+  return path;
+}
+
+TEST(BundledModelInt8, EveryOpBetweenQuantizeAndDequantizeIsInt8) {
+  const octet::Graph graph = octet::load_model_file(quantized_model_path());
+  size_t quantize = 0, dequantize = 0;
+  for (const auto& node : graph.nodes) {
+    if (node.op == "QuantizeLinear") { ++quantize; continue; }
+    if (node.op == "DequantizeLinear") { ++dequantize; continue; }
+    // Inside the int8 region every activation read and written is int8.
+    for (const auto& input : node.inputs) {
+      if (!input.empty() && !graph.is_initializer(input)) {
+        EXPECT_EQ(graph.value_info(input).dtype, octet::DType::i8) << node.label() << " reads " << input;
+      }
+    }
+    EXPECT_EQ(graph.value_info(node.outputs[0]).dtype, octet::DType::i8) << node.label();
+    EXPECT_TRUE(node.op[0] == 'Q' || node.op == "MaxPool" || node.op == "Flatten" || node.op == "Reshape")
+        << "unexpected op " << node.label();
+  }
+  EXPECT_EQ(quantize, 1u);
+  EXPECT_EQ(dequantize, 1u);
+}
+
+TEST(BundledModelInt8, OctFileIsAtMost27PercentOfTheOnnxFile) {
+  const double ratio = static_cast<double>(fs::file_size(quantized_model_path())) /
+                       static_cast<double>(fs::file_size(kModel));
+  EXPECT_LE(ratio, 0.27);
+}
+
+TEST(BundledModelInt8, OctRoundTripGivesBitIdenticalOutputs) {
+  // The model as loaded from disk (zero-copy) and the same graph re-serialized into memory and
+  // loaded again must compute the very same bytes.
+  octet::Graph loaded = octet::load_model_file(quantized_model_path());
+  const std::vector<uint8_t> bytes = octet::serialize_model(loaded);
+  auto aligned = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64)),
+                                          [](uint8_t* p) { std::free(p); });
+  std::copy(bytes.begin(), bytes.end(), aligned.get());
+  octet::Graph reloaded = octet::load_model_buffer(aligned.get(), bytes.size(), aligned);
+  octet::Session a(octet::Model::from_graph(std::move(loaded), false));
+  octet::Session b(octet::Model::from_graph(std::move(reloaded), false));
+  octet::data::NpyArray inputs = octet::data::read_npy(kFixtures + "resnet_input16.npy");
+  for (int i = 0; i < 16; ++i) {
+    octet::Tensor input(octet::DType::f32, {1, 1, 28, 28});
+    std::copy(inputs.f32() + i * 784, inputs.f32() + (i + 1) * 784, input.mutable_data<float>());
+    const octet::Tensor ya = a.run({input})[0], yb = b.run({input})[0];
+    ASSERT_EQ(0, std::memcmp(ya.raw(), yb.raw(), ya.bytes())) << "image " << i;
+  }
+}
+
 // Full 10k test set (labelled "slow": skipped in the sanitizer build).
 TEST(BundledModelSlow, FullTestSetMatchesRecordedPyTorchAccuracy) {
   auto result = run_octet({"eval", kModel, "--data", "fashion-mnist:test", "--json", "--threads", "2"});
@@ -78,6 +141,23 @@ TEST(BundledModelSlow, FullTestSetMatchesRecordedPyTorchAccuracy) {
   EXPECT_EQ(json["samples"], 10000);
   EXPECT_GE(top1, 0.91);
   EXPECT_NEAR(top1, pytorch, 0.001);
+}
+
+// Issue 3's acceptance: default static int8 (500 calibration images from the training set)
+// within 0.2 top-1 points of fp32 on the full test set.
+TEST(BundledModelSlow, StaticInt8WithinTwoTenthsOfAPointOfFp32) {
+  const fs::path out = fs::temp_directory_path() / ("octet_bundled_500_" + std::to_string(getpid()) + ".oct");
+  auto quantized = run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "500", "-o",
+                              out.string()});
+  ASSERT_EQ(quantized.exit_code, 0) << quantized.err;
+  auto fp32 = run_octet({"eval", kModel, "--data", "fashion-mnist:test", "--json", "--threads", "2"});
+  auto int8 = run_octet({"eval", out.string(), "--data", "fashion-mnist:test", "--json", "--threads", "2"});
+  fs::remove(out);
+  ASSERT_EQ(fp32.exit_code, 0) << fp32.err;
+  ASSERT_EQ(int8.exit_code, 0) << int8.err;
+  const double a = nlohmann::json::parse(fp32.out)["top1"].get<double>();
+  const double b = nlohmann::json::parse(int8.out)["top1"].get<double>();
+  EXPECT_GE(b, a - 0.002) << "fp32 " << a << ", int8 " << b;
 }
 
 }  // namespace

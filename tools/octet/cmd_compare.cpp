@@ -41,6 +41,8 @@ Command add_compare_command(CLI::App& app) {
   sub->add_option("--data-labels", o->data.labels, "Labels .npy for --data x.npy");
   sub->add_option("--limit", o->data.limit, "Evaluate the first N samples only");
   sub->add_option("--threads", o->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  sub->add_option("--backend", o->backend, "Backend for every row: ref or cpu")
+      ->capture_default_str()->check(CLI::IsMember({"ref", "cpu"}));
   sub->add_flag("--sweep", o->sweep, "Every observer x {per-channel, per-tensor} x {asymmetric, symmetric}");
   sub->add_flag("--json", o->json, "Print the rows as JSON");
   return [o]() {
@@ -51,7 +53,9 @@ Command add_compare_command(CLI::App& app) {
     const Model fp32 = load_model(o->model);
     std::vector<Row> rows;
     auto evaluate = [&](const Model& model, const std::string& name, size_t bytes) {
-      rows.push_back({name, evaluate_classifier(compile(model), test, o->threads, name), bytes});
+      SessionOptions session;
+      session.backend = o->backend;
+      rows.push_back({name, evaluate_classifier(compile(model, session), test, o->threads, name), bytes});
     };
     evaluate(fp32, "fp32", file_bytes(o->model));
 

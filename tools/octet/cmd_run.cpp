@@ -37,7 +37,7 @@ Command add_run_command(CLI::App& app) {
   sub->add_option("model", options->model, "Model file (.onnx)")->required();
   sub->add_option("--input,-i", options->inputs, "Input .npy file, one per model input (float32)")->required();
   sub->add_option("--output,-o", options->outputs, "Output .npy file, one per model output")->required();
-  sub->add_option("--backend", options->backend, "Backend: ref")->capture_default_str();
+  sub->add_option("--backend", options->backend, "Backend: ref (scalar reference) or cpu (SIMD kernels)")->capture_default_str()->check(CLI::IsMember({"ref", "cpu"}));
   return [options]() {
     Model model = load_model(options->model);
     SessionOptions session_options;

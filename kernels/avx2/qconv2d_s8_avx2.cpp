@@ -1,0 +1,252 @@
+#include "kernels/avx2/qconv2d_s8_avx2.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/avx2/requantize_avx2.hpp"
+
+namespace octet::kernels::avx2 {
+namespace {
+
+int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// Packs [rows][depth] into [row blocks][depth/4][4 rows][4 k] (zero padded).
+std::vector<int8_t> pack_rows(const std::vector<int8_t>& w, int64_t rows, int64_t depth, int64_t padded_rows,
+                              int64_t padded_depth) {
+  std::vector<int8_t> packed(static_cast<size_t>(padded_rows * padded_depth), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < depth; ++k) {
+      const int64_t block = r / kRowTile, quad = k / 4;
+      packed[static_cast<size_t>(((block * (padded_depth / 4) + quad) * kRowTile + r % kRowTile) * 4 + k % 4)] =
+          w[static_cast<size_t>(r * depth + k)];
+    }
+  return packed;
+}
+
+// Requantizes the 8 int32 accumulators of one row and stores `count` (<= 8) int8 results.
+inline void store_row(__m256i acc, const RowOutputStage& s, int64_t row, int8_t* out, int64_t count) {
+  acc = _mm256_add_epi32(acc, _mm256_set1_epi32(s.bias[static_cast<size_t>(row)]));
+  const LaneRequant r{_mm256_set1_epi32(s.multiplier[static_cast<size_t>(row)]),
+                      _mm256_set1_epi32(s.left[static_cast<size_t>(row)]),
+                      _mm256_set1_epi32(s.right[static_cast<size_t>(row)])};
+  __m256i y = _mm256_add_epi32(multiply_by_quantized_multiplier(acc, r), _mm256_set1_epi32(s.output_zero_point));
+  y = _mm256_max_epi32(y, _mm256_set1_epi32(s.low));
+  y = _mm256_min_epi32(y, _mm256_set1_epi32(s.high));
+  // 8 x int32 in [-128, 127] -> 8 x int8 (saturating packs are exact here).
+  const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+  const __m128i bytes = _mm_packs_epi16(words, words);
+  if (count == 8) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out), bytes);
+  } else {
+    alignas(16) int8_t tmp[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+    std::memcpy(out, tmp, static_cast<size_t>(count));
+  }
+}
+
+// One 4 x 16 tile: rows [row, row+4) x columns [col, col+16) of the padded problem.
+template <bool Split>
+void tile_4x16(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel_block, int64_t row_block,
+               int64_t rows_left, int64_t cols_left, int8_t* out, int64_t row_stride) {
+  const int64_t quads = w.padded_depth / 4;
+  const int8_t* wp = w.data.data() + row_block * quads * 16;
+  const int8_t* lp = Split ? w.low.data() + row_block * quads * 16 : nullptr;
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i twos = _mm256_set1_epi16(2);
+  __m256i acc[4][2];
+  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
+  for (int64_t q = 0; q < quads; ++q) {
+    const __m256i a0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel_block + q * 64));
+    const __m256i a1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel_block + q * 64 + 32));
+    for (int r = 0; r < 4; ++r) {
+      int32_t quad_weights;
+      std::memcpy(&quad_weights, wp + q * 16 + r * 4, 4);
+      const __m256i wb = _mm256_set1_epi32(quad_weights);
+      if (!Split) {
+        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a0, wb), ones));
+        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a1, wb), ones));
+      } else {
+        int32_t quad_low;
+        std::memcpy(&quad_low, lp + q * 16 + r * 4, 4);
+        const __m256i lb = _mm256_set1_epi32(quad_low);
+        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a0, wb), twos));
+        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a1, wb), twos));
+        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a0, lb), ones));
+        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a1, lb), ones));
+      }
+    }
+  }
+  const int64_t rows = std::min<int64_t>(rows_left, 4);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t row = row_block * kRowTile + r;
+    int8_t* dst = out + r * row_stride;
+    store_row(acc[r][0], s, row, dst, std::min<int64_t>(cols_left, 8));
+    if (cols_left > 8) store_row(acc[r][1], s, row, dst + 8, std::min<int64_t>(cols_left - 8, 8));
+  }
+}
+
+}  // namespace
+
+PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth) {
+  PackedWeights p;
+  p.rows = rows;
+  p.depth = depth;
+  p.padded_rows = round_up(rows, kRowTile);
+  p.padded_depth = round_up(std::max<int64_t>(depth, 1), 4);
+  std::vector<int8_t> main(weights, weights + rows * depth), low;
+  p.row_sums.assign(static_cast<size_t>(p.padded_rows), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < depth; ++k) {
+      const int8_t v = weights[r * depth + k];
+      p.row_sums[static_cast<size_t>(r)] += v;
+      p.split = p.split || v < -64 || v > 64;
+    }
+  if (p.split) {
+    low.resize(main.size());
+    for (size_t i = 0; i < main.size(); ++i) {
+      const int8_t v = main[i];
+      main[i] = static_cast<int8_t>(v >> 1);                // floor(v / 2): [-64, 63]
+      low[i] = static_cast<int8_t>(v - 2 * (v >> 1));       // 0 or 1
+    }
+    p.low = pack_rows(low, rows, depth, p.padded_rows, p.padded_depth);
+  }
+  p.data = pack_rows(main, rows, depth, p.padded_rows, p.padded_depth);
+  return p;
+}
+
+RowOutputStage make_row_output_stage(const PackedWeights& w, int32_t input_zero_point,
+                                     const QuantizedOutputStage& stage) {
+  RowOutputStage s;
+  const size_t n = static_cast<size_t>(w.padded_rows);
+  s.bias.assign(n, 0);
+  s.multiplier.assign(n, 0);
+  s.left.assign(n, 0);
+  s.right.assign(n, 0);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const size_t i = static_cast<size_t>(r);
+    // sum (x - zp) w = sum u w - (128 + zp) sum w, with u = x + 128.
+    s.bias[i] = (stage.bias ? stage.bias[r] : 0) - (128 + input_zero_point) * w.row_sums[i];
+    const QuantizedMultiplier& m = stage.multiplier(r);
+    s.multiplier[i] = m.multiplier;
+    s.left[i] = m.shift > 0 ? m.shift : 0;
+    s.right[i] = m.shift > 0 ? 0 : -m.shift;
+  }
+  s.output_zero_point = stage.output_zero_point;
+  s.low = stage.low;
+  s.high = stage.high;
+  return s;
+}
+
+size_t panel_bytes(const PackedWeights& w, int64_t cols) {
+  return static_cast<size_t>(round_up(cols, kColTile) * w.padded_depth);
+}
+
+void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point,
+                     int64_t padded_depth, uint8_t* panel) {
+  const int64_t in_per_group = s.in_channels / s.groups;
+  const int64_t cols = s.out_h * s.out_w;
+  const int64_t blocks = round_up(cols, kColTile) / kColTile;
+  const int64_t quads = padded_depth / 4;
+  const uint8_t pad = static_cast<uint8_t>(input_zero_point + 128);
+  std::memset(panel, 0, static_cast<size_t>(blocks * kColTile * padded_depth));
+  const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
+  for (int64_t ic = 0; ic < in_per_group; ++ic) {
+    const int8_t* plane = image + (group * in_per_group + ic) * s.in_h * s.in_w;
+    for (int64_t ky = 0; ky < s.kernel_h; ++ky)
+      for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
+        const int64_t k = (ic * s.kernel_h + ky) * s.kernel_w + kx;
+        uint8_t* base = panel + (k / 4) * kColTile * 4 + k % 4;
+        for (int64_t col = 0; col < cols; ++col) {
+          uint8_t value;
+          if (pointwise) {
+            value = static_cast<uint8_t>(plane[col] + 128);
+          } else {
+            const int64_t oy = col / s.out_w, ox = col % s.out_w;
+            const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;
+            const int64_t ix = ox * s.stride_w + kx * s.dilation_w - s.pad_left;
+            value = (iy < 0 || iy >= s.in_h || ix < 0 || ix >= s.in_w)
+                        ? pad
+                        : static_cast<uint8_t>(plane[iy * s.in_w + ix] + 128);
+          }
+          base[((col / kColTile) * quads * kColTile + col % kColTile) * 4] = value;
+        }
+      }
+  }
+}
+
+void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols, int8_t* out,
+                 int64_t row_stride, int threads) {
+  const int64_t row_blocks = w.padded_rows / kRowTile;
+  const int64_t col_blocks = round_up(cols, kColTile) / kColTile;
+  const int64_t tiles = row_blocks * col_blocks;
+  const int64_t block_bytes = w.padded_depth * kColTile;
+  // Column blocks outermost: consecutive tiles reuse the same activation block from L1.
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && tiles > 1)
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t cb = t / row_blocks, rb = t % row_blocks;
+    const int64_t col = cb * kColTile, row = rb * kRowTile;
+    int8_t* dst = out + row * row_stride + col;
+    if (w.split)
+      tile_4x16<true>(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
+    else
+      tile_4x16<false>(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
+  }
+}
+
+namespace {
+
+// Scratch panel per thread: the kernels are shared (const) across sessions and threads.
+uint8_t* scratch_panel(size_t bytes) {
+  thread_local std::vector<uint8_t, std::allocator<uint8_t>> buffer;
+  thread_local uint8_t* aligned = nullptr;
+  if (buffer.size() < bytes + 64) {
+    buffer.assign(bytes + 64, 0);
+    aligned = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t{63});
+  }
+  return aligned;
+}
+
+}  // namespace
+
+void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_zero_point,
+                     const std::vector<PackedWeights>& weights, const std::vector<RowOutputStage>& stages,
+                     int8_t* output, int threads) {
+  const int64_t cols = s.out_h * s.out_w;
+  const int64_t out_per_group = s.out_channels / s.groups;
+  for (int64_t n = 0; n < s.batch; ++n) {
+    const int8_t* image = input + n * s.in_channels * s.in_h * s.in_w;
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const PackedWeights& w = weights[static_cast<size_t>(g)];
+      uint8_t* panel = scratch_panel(panel_bytes(w, cols));
+      pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel);
+      int8_t* out = output + (n * s.out_channels + g * out_per_group) * cols;
+      gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, out, cols, threads);
+    }
+  }
+}
+
+void qgemm_s8_avx2(int64_t m, const int8_t* a, int32_t a_zero_point, const PackedWeights& w,
+                   const RowOutputStage& stage, int8_t* output, int threads) {
+  // Columns are the m input rows: pack a^T, compute out^T [n][m], transpose into [m][n].
+  const int64_t quads = w.padded_depth / 4;
+  uint8_t* panel = scratch_panel(panel_bytes(w, m));
+  std::memset(panel, 0, panel_bytes(w, m));
+  for (int64_t col = 0; col < m; ++col)
+    for (int64_t k = 0; k < w.depth; ++k)
+      panel[(((col / kColTile) * quads + k / 4) * kColTile + col % kColTile) * 4 + k % 4] =
+          static_cast<uint8_t>(a[col * w.depth + k] + 128);
+  if (m == 1) {
+    gemm_packed(w, stage, panel, 1, output, 1, threads);
+    return;
+  }
+  std::vector<int8_t> transposed(static_cast<size_t>(w.rows * m));
+  gemm_packed(w, stage, panel, m, transposed.data(), m, threads);
+  for (int64_t r = 0; r < w.rows; ++r)
+    for (int64_t col = 0; col < m; ++col) output[col * w.rows + r] = transposed[static_cast<size_t>(r * m + col)];
+  (void)a_zero_point;  // folded into stage.bias by make_row_output_stage
+}
+
+}  // namespace octet::kernels::avx2

@@ -1,0 +1,74 @@
+#pragma once
+// AVX2 int8 convolution and fully connected layers, bit-exact with kernels/ref.
+//
+// The GEMM computes out[row][col] = requant(bias[row] + sum_k (x[k][col] - zp) * w[row][k]) with
+// rows = output channels and cols = output pixels, so an NCHW output row is contiguous. The inner
+// loop is vpmaddubsw (u8 x s8 pairs summed to int16) + vpmaddwd (pairs to int32) + vpaddd:
+//  - activations enter as the unsigned operand u = x + 128; the -128 - zp correction times
+//    sum_k w[row][k] is folded into the bias when the weights are packed;
+//  - vpmaddubsw saturates when u0*w0 + u1*w1 leaves int16. With |w| <= 64 that cannot happen
+//    (2 * 255 * 64 = 32640): the "7-bit weight" mode the quantizer produces for this path. Weights
+//    outside it are split exactly as w = 2*hi + lo, hi in [-64, 63], lo in {0, 1}, at twice the
+//    multiply cost. Either way every result equals the scalar reference.
+//
+// Packed layouts (MR = 4 rows, NR = 16 columns, K in groups of 4):
+//   weights:     [row blocks of 4][K/4][4 rows][4 k] int8, rows and K zero-padded
+//   activations: [column blocks of 16][K/4][16 columns][4 k] uint8, padding u = 0
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/ref/conv2d_f32_ref.hpp"
+#include "kernels/ref/qconv2d_s8_ref.hpp"
+
+namespace octet::kernels::avx2 {
+
+constexpr int64_t kRowTile = 4;
+constexpr int64_t kColTile = 16;
+
+struct PackedWeights {
+  int64_t rows = 0, depth = 0;         // logical [rows][depth]
+  int64_t padded_rows = 0, padded_depth = 0;
+  bool split = false;                  // weights outside [-64, 64]: hi/lo halves
+  std::vector<int8_t> data;            // main (or hi) half, packed
+  std::vector<int8_t> low;             // lo half when split
+  std::vector<int32_t> row_sums;       // sum_k w[row][k] (padded_rows)
+};
+
+// `weights` is [rows][depth] row-major (OIHW for a convolution: depth = C/g * kh * kw).
+PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth);
+
+// The per-row output stage with the zero-point correction folded into the bias:
+// bias'[row] = bias[row] - (128 + input_zero_point) * row_sums[row].
+struct RowOutputStage {
+  std::vector<int32_t> bias;  // padded_rows
+  std::vector<int32_t> multiplier, left, right;  // padded_rows
+  int32_t output_zero_point = 0, low = -128, high = 127;
+};
+RowOutputStage make_row_output_stage(const PackedWeights& weights, int32_t input_zero_point,
+                                     const QuantizedOutputStage& stage);
+
+// Bytes of the packed activation panel for `cols` columns.
+size_t panel_bytes(const PackedWeights& weights, int64_t cols);
+
+// im2col of one image and one group into the packed panel (u = x + 128; padding holds the zero
+// point, i.e. u = zp + 128).
+void pack_conv_panel(const Conv2dShape& shape, const int8_t* image, int64_t group, int32_t input_zero_point,
+                     int64_t padded_depth, uint8_t* panel);
+
+// out[row][col] for rows [0, rows) and all cols, rows `row_stride` apart. Threads split the
+// tiles; each output is computed by exactly one thread in a fixed order, so results do not
+// depend on the thread count.
+void gemm_packed(const PackedWeights& weights, const RowOutputStage& stage, const uint8_t* panel, int64_t cols,
+                 int8_t* out, int64_t row_stride, int threads);
+
+// A whole (grouped) convolution: weights packed per group (groups entries).
+void qconv2d_s8_avx2(const Conv2dShape& shape, const int8_t* input, int32_t input_zero_point,
+                     const std::vector<PackedWeights>& weights, const std::vector<RowOutputStage>& stages,
+                     int8_t* output, int threads);
+
+// Fully connected: a [m][k] -> out [m][n] (weights packed as [n][k]).
+void qgemm_s8_avx2(int64_t m, const int8_t* a, int32_t a_zero_point, const PackedWeights& weights,
+                   const RowOutputStage& stage, int8_t* output, int threads);
+
+}  // namespace octet::kernels::avx2

@@ -1,0 +1,86 @@
+#include "kernels/isa.hpp"
+
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
+namespace octet::kernels {
+namespace {
+
+uint32_t detect() {
+  uint32_t isas = 0;
+#if defined(__x86_64__) && defined(OCTET_HAVE_AVX2)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isas |= static_cast<uint32_t>(Isa::avx2);
+#endif
+#if defined(__aarch64__)
+  isas |= static_cast<uint32_t>(Isa::neon);
+#if defined(__linux__) && defined(HWCAP_ASIMDDP) && defined(OCTET_HAVE_NEON_DOT)
+  if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) isas |= static_cast<uint32_t>(Isa::neon_dot);
+#endif
+#endif
+  return isas;
+}
+
+Isa best(uint32_t isas) {
+  for (Isa isa : {Isa::neon_dot, Isa::neon, Isa::avx2})
+    if (isas & static_cast<uint32_t>(isa)) return isa;
+  return Isa::ref;
+}
+
+std::mutex mutex;
+bool resolved = false;
+Isa active = Isa::ref;
+
+Isa resolve() {
+  const uint32_t isas = available_isas();
+  const char* forced = std::getenv("OCTET_ISA");
+  if (!forced || !*forced) return best(isas);
+  const std::string name = forced;
+  for (Isa isa : {Isa::ref, Isa::avx2, Isa::neon, Isa::neon_dot}) {
+    if (name != isa_name(isa)) continue;
+    if (isa != Isa::ref && !(isas & static_cast<uint32_t>(isa)))
+      throw std::runtime_error("OCTET_ISA=" + name + " is not available on this CPU or build (best: " +
+                               isa_name(best(isas)) + ")");
+    return isa;
+  }
+  throw std::runtime_error("OCTET_ISA=" + name + " is unknown (ref, avx2, neon, neon-dot)");
+}
+
+}  // namespace
+
+uint32_t available_isas() {
+  static const uint32_t isas = detect();
+  return isas;
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::ref: return "ref";
+    case Isa::avx2: return "avx2";
+    case Isa::neon: return "neon";
+    case Isa::neon_dot: return "neon-dot";
+  }
+  return "?";
+}
+
+Isa active_isa() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!resolved) {
+    active = resolve();
+    resolved = true;
+  }
+  return active;
+}
+
+void reset_active_isa() {
+  std::lock_guard<std::mutex> lock(mutex);
+  resolved = false;
+}
+
+}  // namespace octet::kernels

@@ -1,0 +1,26 @@
+#pragma once
+// Instruction-set paths as a bitmask (ruy's idea): the CPU's features are detected at run time,
+// OCTET_ISA=ref|avx2|neon|neon-dot restricts the choice (tests use it to run every path the
+// machine has), and the most capable available path wins.
+#include <cstdint>
+#include <string>
+
+namespace octet::kernels {
+
+enum class Isa : uint32_t {
+  ref = 0,           // portable scalar reference: always available
+  avx2 = 1u << 0,    // x86-64 AVX2 (+FMA)
+  neon = 1u << 1,    // AArch64 Advanced SIMD
+  neon_dot = 1u << 2 // AArch64 SDOT (ARMv8.2 dot product)
+};
+
+// Paths this build and this CPU both support (always includes ref).
+uint32_t available_isas();
+// The path kernels use: the best available one, or the one OCTET_ISA names (an unknown or
+// unavailable name throws octet-style std::runtime_error naming it and the available ones).
+Isa active_isa();
+const char* isa_name(Isa isa);
+// Re-reads OCTET_ISA (tests switch paths within one process).
+void reset_active_isa();
+
+}  // namespace octet::kernels

@@ -1,0 +1,150 @@
+// Every AVX2 int8 path against the scalar reference, bit for bit: random shapes that fit no
+// tile, strides, padding, dilation, groups, 7-bit and full-range weights, extreme activations
+// and zero points, 1/2/3 threads.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/avx2/qconv2d_s8_avx2.hpp"
+#include "kernels/isa.hpp"
+#include "kernels/ref/qconv2d_s8_ref.hpp"
+#include "kernels/ref/qgemm_s8_ref.hpp"
+#include "kernels/requantize.hpp"
+
+using namespace octet::kernels;
+
+namespace {
+
+bool have_avx2() { return (available_isas() & static_cast<uint32_t>(Isa::avx2)) != 0; }
+
+enum class Values { random, all_min, all_max, alternating };
+
+struct Problem {
+  Conv2dShape shape;
+  int weight_limit;  // |w| <= limit (64: the vpmaddubsw-exact range; 127: split path)
+  Values values;
+  int32_t input_zero_point, output_zero_point;
+  int threads;
+};
+
+std::vector<int8_t> make_values(size_t count, Values kind, int low, int high, std::mt19937& rng) {
+  std::vector<int8_t> v(count);
+  std::uniform_int_distribution<int> dist(low, high);
+  for (size_t i = 0; i < count; ++i) {
+    switch (kind) {
+      case Values::random: v[i] = static_cast<int8_t>(dist(rng)); break;
+      case Values::all_min: v[i] = static_cast<int8_t>(low); break;
+      case Values::all_max: v[i] = static_cast<int8_t>(high); break;
+      case Values::alternating: v[i] = static_cast<int8_t>(i % 2 ? low : high); break;
+    }
+  }
+  return v;
+}
+
+void check(const Problem& p, std::mt19937& rng) {
+  const Conv2dShape& s = p.shape;
+  const int64_t per_group = s.in_channels / s.groups, out_per_group = s.out_channels / s.groups;
+  const int64_t depth = per_group * s.kernel_h * s.kernel_w;
+  std::vector<int8_t> x = make_values(static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w), p.values, -128, 127, rng);
+  std::vector<int8_t> w = make_values(static_cast<size_t>(s.out_channels * depth), p.values, -p.weight_limit, p.weight_limit, rng);
+  std::vector<int32_t> bias(static_cast<size_t>(s.out_channels));
+  std::uniform_int_distribution<int32_t> bias_dist(-50000, 50000);
+  for (auto& b : bias) b = bias_dist(rng);
+  std::vector<QuantizedMultiplier> multipliers(static_cast<size_t>(s.out_channels));
+  std::uniform_int_distribution<int32_t> mantissa(1 << 30, INT32_MAX);
+  std::uniform_int_distribution<int32_t> shift(-14, 1);
+  for (auto& m : multipliers) m = {mantissa(rng), shift(rng)};
+  const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, p.output_zero_point, -128, 127};
+
+  const size_t out_count = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
+  std::vector<int8_t> expected(out_count), got(out_count, 0x55);
+  qconv2d_s8_ref(s, x.data(), p.input_zero_point, w.data(), stage, expected.data());
+
+  std::vector<avx2::PackedWeights> packed;
+  std::vector<avx2::RowOutputStage> stages;
+  for (int64_t g = 0; g < s.groups; ++g) {
+    packed.push_back(avx2::pack_weights(w.data() + g * out_per_group * depth, out_per_group, depth));
+    const QuantizedOutputStage group_stage{bias.data() + g * out_per_group, multipliers.data() + g * out_per_group,
+                                           true, p.output_zero_point, -128, 127};
+    stages.push_back(avx2::make_row_output_stage(packed.back(), p.input_zero_point, group_stage));
+  }
+  EXPECT_EQ(packed[0].split, p.weight_limit > 64);
+  avx2::qconv2d_s8_avx2(s, x.data(), p.input_zero_point, packed, stages, got.data(), p.threads);
+  size_t differences = 0;
+  for (size_t i = 0; i < out_count; ++i) differences += got[i] != expected[i];
+  EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs";
+}
+
+TEST(QConvAvx2, BitExactOnRandomShapes) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(2024);
+  std::uniform_int_distribution<int> small(1, 9), channels(1, 21), kernel(1, 5), stride(1, 3), dilation(1, 2),
+      pad(0, 2), zp(-128, 127);
+  for (int trial = 0; trial < 150; ++trial) {
+    Conv2dShape s{};
+    s.batch = trial % 7 == 0 ? 2 : 1;
+    s.groups = trial % 5 == 0 ? 3 : 1;
+    s.in_channels = channels(rng) * s.groups;
+    s.out_channels = channels(rng) * s.groups;
+    s.kernel_h = kernel(rng);
+    s.kernel_w = trial % 3 == 0 ? 1 : kernel(rng);
+    s.stride_h = stride(rng);
+    s.stride_w = stride(rng);
+    s.dilation_h = dilation(rng);
+    s.dilation_w = dilation(rng);
+    s.pad_top = pad(rng);
+    s.pad_left = pad(rng);
+    s.in_h = small(rng) + (s.kernel_h - 1) * s.dilation_h;
+    s.in_w = small(rng) + (s.kernel_w - 1) * s.dilation_w;
+    s.out_h = (s.in_h + 2 * s.pad_top - (s.kernel_h - 1) * s.dilation_h - 1) / s.stride_h + 1;
+    s.out_w = (s.in_w + s.pad_left + pad(rng) - (s.kernel_w - 1) * s.dilation_w - 1) / s.stride_w + 1;
+    SCOPED_TRACE("trial " + std::to_string(trial) + " c" + std::to_string(s.in_channels) + " o" + std::to_string(s.out_channels) + " g" + std::to_string(s.groups) + " k" + std::to_string(s.kernel_h) + "x" + std::to_string(s.kernel_w) + " in" + std::to_string(s.in_h) + "x" + std::to_string(s.in_w) + " out" + std::to_string(s.out_h) + "x" + std::to_string(s.out_w) + " s" + std::to_string(s.stride_h) + std::to_string(s.stride_w) + " d" + std::to_string(s.dilation_h) + std::to_string(s.dilation_w) + " p" + std::to_string(s.pad_top) + std::to_string(s.pad_left));
+    check({s, trial % 2 ? 64 : 127, Values::random, zp(rng), zp(rng), 1 + trial % 3}, rng);
+  }
+}
+
+TEST(QConvAvx2, BitExactOnExtremeValuesAndZeroPoints) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(7);
+  const Conv2dShape s{1, 37, 9, 11, 19, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  for (Values values : {Values::all_min, Values::all_max, Values::alternating, Values::random})
+    for (int limit : {63, 64, 127})
+      for (int32_t zp : {-128, 127, 0})
+        for (int threads : {1, 2, 3}) {
+          SCOPED_TRACE("values " + std::to_string(static_cast<int>(values)) + " limit " + std::to_string(limit) +
+                       " zp " + std::to_string(zp) + " threads " + std::to_string(threads));
+          check({s, limit, values, zp, -zp / 2, threads}, rng);
+        }
+}
+
+TEST(QConvAvx2, PointwiseAndLargeDepth) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(11);
+  check({{1, 70, 7, 7, 33, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, -3, 9, 2}, rng);
+  check({{1, 256, 5, 5, 20, 3, 3, 3, 3, 1, 1, 1, 1, 0, 0, 1}, 64, Values::random, 12, -7, 1}, rng);
+  // Largest accumulators: all extreme values over a deep reduction.
+  check({{1, 512, 3, 3, 8, 1, 1, 3, 3, 1, 1, 1, 1, 0, 0, 1}, 127, Values::all_min, 127, 0, 1}, rng);
+}
+
+TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(5);
+  for (int64_t m : {1, 2, 5, 16, 17}) {
+    for (int limit : {64, 127}) {
+      const int64_t n = 37, k = 75;
+      std::vector<int8_t> a = make_values(static_cast<size_t>(m * k), Values::random, -128, 127, rng);
+      std::vector<int8_t> w = make_values(static_cast<size_t>(n * k), Values::random, -limit, limit, rng);
+      std::vector<int32_t> bias(n, 1234);
+      std::vector<QuantizedMultiplier> multipliers(n, QuantizedMultiplier{1518500250, -8});
+      const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, -5, -128, 127};
+      std::vector<int8_t> expected(static_cast<size_t>(m * n)), got(static_cast<size_t>(m * n));
+      qgemm_s8_ref(m, n, k, a.data(), 17, w.data(), stage, expected.data());
+      const avx2::PackedWeights packed = avx2::pack_weights(w.data(), n, k);
+      avx2::qgemm_s8_avx2(m, a.data(), 17, packed, avx2::make_row_output_stage(packed, 17, stage), got.data(), 2);
+      EXPECT_EQ(got, expected) << "m=" << m << " limit=" << limit;
+    }
+  }
+}
+
+}  // namespace
