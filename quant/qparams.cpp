@@ -27,9 +27,9 @@ AffineParams choose_activation_qparams(float lo, float hi, bool symmetric) {
   return params;
 }
 
-float choose_weight_scale(float absmax) {
+float choose_weight_scale(float absmax, int32_t max_code) {
   if (!std::isfinite(absmax)) throw Error("non-finite weight magnitude");
-  return absmax > 0.0f ? absmax / static_cast<float>(kWeightMax) : 1.0f;
+  return absmax > 0.0f ? absmax / static_cast<float>(max_code) : 1.0f;
 }
 
 kernels::QuantizedMultiplier quantize_multiplier(double real) {

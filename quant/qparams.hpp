@@ -10,7 +10,11 @@ namespace octet::quant {
 
 constexpr int32_t kInt8Min = -128;
 constexpr int32_t kInt8Max = 127;
-constexpr int32_t kWeightMax = 127;  // weights are symmetric in [-127, 127]
+constexpr int32_t kWeightMax = 127;  // weights are symmetric in [-127, 127] ...
+// ... or, in 7-bit mode, in [-63, 63]: then every u8 x s8 pair sum of vpmaddubsw fits int16
+// (2 * 255 * 63 < 32767) and the AVX2 fast path is exact without the split-weight fallback.
+constexpr int32_t kWeightMax7Bit = 63;
+inline int32_t weight_max_for_bits(int bits) { return bits == 7 ? kWeightMax7Bit : kWeightMax; }
 
 struct AffineParams {
   float scale = 1.0f;
@@ -23,8 +27,9 @@ struct AffineParams {
 // scale = max(|lo|, |hi|) / 127. An all-zero range gets scale 1 (every value is exactly 0).
 AffineParams choose_activation_qparams(float lo, float hi, bool symmetric);
 
-// Symmetric weight scale for the largest magnitude in a tensor or channel (1 for all zeros).
-float choose_weight_scale(float absmax);
+// Symmetric weight scale for the largest magnitude in a tensor or channel (1 for all zeros),
+// codes in [-max_code, max_code].
+float choose_weight_scale(float absmax, int32_t max_code = kWeightMax);
 
 // `real` (>= 0, < 2^31) as M0 * 2^shift / 2^31 with M0 in [2^30, 2^31): frexp splits off the
 // power of two, the mantissa rounds to 31 bits. Real values too small to represent (shift

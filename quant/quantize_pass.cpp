@@ -209,7 +209,8 @@ class StaticQuantizer {
     const int64_t channels = shape[0];
     std::vector<float> scales;
     std::vector<int8_t> codes = quantize_weights(values.data(), channels, shape_elements(shape) / channels,
-                                                 options_.per_channel_weights, scales);
+                                                 options_.per_channel_weights, scales,
+                                                 weight_max_for_bits(options_.weight_bits));
     const std::string weight_name = node.outputs[0] + ".weight_q";  // value names are unique, node names need not be
     Tensor weight_q(DType::i8, shape);
     std::copy(codes.begin(), codes.end(), weight_q.mutable_data<int8_t>());
@@ -259,6 +260,7 @@ Graph quantize_static(const Graph& graph, const RangeProvider& ranges, const Qua
   result.metadata["octet.quantization.observer"] = options.observer;
   result.metadata["octet.quantization.weights"] = options.per_channel_weights ? "per-channel" : "per-tensor";
   result.metadata["octet.quantization.activations"] = options.symmetric_activations ? "symmetric" : "asymmetric";
+  result.metadata["octet.quantization.weight_bits"] = std::to_string(options.weight_bits);
   return result;
 }
 
@@ -301,7 +303,8 @@ Graph quantize_dynamic(const Graph& graph, const QuantizeOptions& options, Quant
     }
     std::vector<float> scales;
     std::vector<int8_t> codes = quantize_weights(values.data(), shape[0], shape_elements(shape) / shape[0],
-                                                 options.per_channel_weights, scales);
+                                                 options.per_channel_weights, scales,
+                                                 weight_max_for_bits(options.weight_bits));
     Tensor weight_q(DType::i8, shape);
     std::copy(codes.begin(), codes.end(), weight_q.mutable_data<int8_t>());
     const std::string weight_name = node.outputs[0] + ".weight_q";  // value names are unique, node names need not be
@@ -316,6 +319,7 @@ Graph quantize_dynamic(const Graph& graph, const QuantizeOptions& options, Quant
   out.infer_shapes();
   out.metadata["octet.quantization.mode"] = "dynamic";
   out.metadata["octet.quantization.weights"] = options.per_channel_weights ? "per-channel" : "per-tensor";
+  out.metadata["octet.quantization.weight_bits"] = std::to_string(options.weight_bits);
   return out;
 }
 

@@ -25,19 +25,19 @@ void fake_quantize(const float* input, int64_t count, AffineParams params, float
 }
 
 std::vector<int8_t> quantize_weights(const float* weights, int64_t channels, int64_t per_channel_count,
-                                     bool per_channel, std::vector<float>& scales) {
+                                     bool per_channel, std::vector<float>& scales, int32_t max_code) {
   scales.clear();
   if (per_channel) {
     for (int64_t c = 0; c < channels; ++c) {
       float absmax = 0.0f;
       for (int64_t i = 0; i < per_channel_count; ++i)
         absmax = std::max(absmax, std::fabs(weights[c * per_channel_count + i]));
-      scales.push_back(choose_weight_scale(absmax));
+      scales.push_back(choose_weight_scale(absmax, max_code));
     }
   } else {
     float absmax = 0.0f;
     for (int64_t i = 0; i < channels * per_channel_count; ++i) absmax = std::max(absmax, std::fabs(weights[i]));
-    scales.push_back(choose_weight_scale(absmax));
+    scales.push_back(choose_weight_scale(absmax, max_code));
   }
   std::vector<int8_t> codes(static_cast<size_t>(channels * per_channel_count));
   for (int64_t c = 0; c < channels; ++c) {
@@ -45,7 +45,7 @@ std::vector<int8_t> quantize_weights(const float* weights, int64_t channels, int
     for (int64_t i = 0; i < per_channel_count; ++i) {
       const float q = std::nearbyint(weights[c * per_channel_count + i] / scale);
       codes[static_cast<size_t>(c * per_channel_count + i)] =
-          static_cast<int8_t>(std::clamp(q, -static_cast<float>(kWeightMax), static_cast<float>(kWeightMax)));
+          static_cast<int8_t>(std::clamp(q, -static_cast<float>(max_code), static_cast<float>(max_code)));
     }
   }
   return codes;

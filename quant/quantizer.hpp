@@ -15,10 +15,11 @@ float dequantize_value(int8_t code, AffineParams params);
 float fake_quantize_value(float value, AffineParams params);
 void fake_quantize(const float* input, int64_t count, AffineParams params, float* output);
 
-// Symmetric weight quantization to [-127, 127] (per channel along axis 0 when `per_channel`),
-// returning the codes and filling `scales` (one per channel, or one).
+// Symmetric weight quantization to [-max_code, max_code] (127, or 63 in 7-bit mode), per channel
+// along axis 0 when `per_channel`, returning the codes and filling `scales` (one per channel, or
+// one).
 std::vector<int8_t> quantize_weights(const float* weights, int64_t channels, int64_t per_channel_count,
-                                     bool per_channel, std::vector<float>& scales);
+                                     bool per_channel, std::vector<float>& scales, int32_t max_code = kWeightMax);
 
 // Bias in the accumulator's scale (input scale × weight scale), rounded, saturated to int32.
 // Returns how many values saturated (0 in any sane model) through `saturated`.

@@ -143,38 +143,105 @@ size_t panel_bytes(const PackedWeights& w, int64_t cols) {
   return static_cast<size_t>(round_up(cols, kColTile) * w.padded_depth);
 }
 
-void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point,
-                     int64_t padded_depth, uint8_t* panel) {
+namespace {
+
+// Interleaves K rows of `cols` int8 values (row k at rows + k * row_stride) into the panel layout
+// [col blocks of 16][K/4][16 cols][4 k] as u = x + 128. Rows at or past `depth` (padding up to a
+// multiple of 4) are zero; columns past `cols` (padding up to 16) are zero.
+void interleave_rows(const int8_t* rows, int64_t row_stride, int64_t depth, int64_t cols, int64_t padded_depth,
+                     uint8_t* panel) {
+  const int64_t quads = padded_depth / 4;
+  const int64_t full_blocks = cols / kColTile;
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));  // x + 128 == x ^ 0x80 on bytes
+  const __m128i zero_row = _mm_setzero_si128();
+  for (int64_t q = 0; q < quads; ++q) {
+    const int8_t* row[4];
+    for (int r = 0; r < 4; ++r) row[r] = 4 * q + r < depth ? rows + (4 * q + r) * row_stride : nullptr;
+    for (int64_t cb = 0; cb < full_blocks; ++cb) {
+      __m128i v[4];
+      for (int r = 0; r < 4; ++r)
+        v[r] = row[r] ? _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[r] + cb * kColTile)), flip)
+                      : zero_row;
+      // Byte-interleave 4 rows: [c0k0 c0k1 c0k2 c0k3 c1k0 ...].
+      const __m128i ab_lo = _mm_unpacklo_epi8(v[0], v[1]), ab_hi = _mm_unpackhi_epi8(v[0], v[1]);
+      const __m128i cd_lo = _mm_unpacklo_epi8(v[2], v[3]), cd_hi = _mm_unpackhi_epi8(v[2], v[3]);
+      uint8_t* dst = panel + (cb * quads + q) * kColTile * 4;
+      _mm_store_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(ab_lo, cd_lo));
+      _mm_store_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab_lo, cd_lo));
+      _mm_store_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
+      _mm_store_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
+    }
+    if (full_blocks * kColTile < cols) {
+      uint8_t* dst = panel + (full_blocks * quads + q) * kColTile * 4;
+      std::memset(dst, 0, kColTile * 4);
+      for (int64_t col = full_blocks * kColTile; col < cols; ++col)
+        for (int r = 0; r < 4; ++r)
+          dst[(col % kColTile) * 4 + r] = row[r] ? static_cast<uint8_t>(row[r][col] + 128) : 0;
+    }
+  }
+}
+
+// im2col of one group: row k = (ic, ky, kx) holds, for every output pixel, the input value under
+// that tap (the zero point where the tap falls in the padding).
+void im2col(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point, int8_t* out) {
   const int64_t in_per_group = s.in_channels / s.groups;
   const int64_t cols = s.out_h * s.out_w;
-  const int64_t blocks = round_up(cols, kColTile) / kColTile;
-  const int64_t quads = padded_depth / 4;
-  const uint8_t pad = static_cast<uint8_t>(input_zero_point + 128);
-  std::memset(panel, 0, static_cast<size_t>(blocks * kColTile * padded_depth));
-  const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
-                         s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
+  const int8_t pad = static_cast<int8_t>(input_zero_point);
   for (int64_t ic = 0; ic < in_per_group; ++ic) {
     const int8_t* plane = image + (group * in_per_group + ic) * s.in_h * s.in_w;
     for (int64_t ky = 0; ky < s.kernel_h; ++ky)
       for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
-        const int64_t k = (ic * s.kernel_h + ky) * s.kernel_w + kx;
-        uint8_t* base = panel + (k / 4) * kColTile * 4 + k % 4;
-        for (int64_t col = 0; col < cols; ++col) {
-          uint8_t value;
-          if (pointwise) {
-            value = static_cast<uint8_t>(plane[col] + 128);
-          } else {
-            const int64_t oy = col / s.out_w, ox = col % s.out_w;
-            const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;
-            const int64_t ix = ox * s.stride_w + kx * s.dilation_w - s.pad_left;
-            value = (iy < 0 || iy >= s.in_h || ix < 0 || ix >= s.in_w)
-                        ? pad
-                        : static_cast<uint8_t>(plane[iy * s.in_w + ix] + 128);
+        int8_t* row = out + ((ic * s.kernel_h + ky) * s.kernel_w + kx) * cols;
+        const int64_t x_offset = kx * s.dilation_w - s.pad_left;
+        // Output columns whose tap lands inside the input row.
+        int64_t begin = x_offset >= 0 ? 0 : (-x_offset + s.stride_w - 1) / s.stride_w;
+        int64_t end = s.in_w - x_offset <= 0 ? 0 : (s.in_w - x_offset - 1) / s.stride_w + 1;
+        begin = std::min(begin, s.out_w);
+        end = std::max(begin, std::min(end, s.out_w));
+        for (int64_t oy = 0; oy < s.out_h; ++oy) {
+          int8_t* dst = row + oy * s.out_w;
+          const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;
+          if (iy < 0 || iy >= s.in_h) {
+            std::memset(dst, pad, static_cast<size_t>(s.out_w));
+            continue;
           }
-          base[((col / kColTile) * quads * kColTile + col % kColTile) * 4] = value;
+          const int8_t* src = plane + iy * s.in_w + x_offset;
+          std::memset(dst, pad, static_cast<size_t>(begin));
+          if (s.stride_w == 1) {
+            std::memcpy(dst + begin, src + begin, static_cast<size_t>(end - begin));
+          } else {
+            for (int64_t ox = begin; ox < end; ++ox) dst[ox] = src[ox * s.stride_w];
+          }
+          std::memset(dst + end, pad, static_cast<size_t>(s.out_w - end));
         }
       }
   }
+}
+
+// Scratch buffers per thread: the kernels are shared (const) across sessions and threads.
+template <int Slot>
+uint8_t* scratch(size_t bytes) {
+  thread_local std::vector<uint8_t> buffer;
+  if (buffer.size() < bytes + 64) buffer.assign(bytes + 64, 0);
+  return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t{63});
+}
+
+}  // namespace
+
+void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point,
+                     int64_t padded_depth, uint8_t* panel) {
+  const int64_t in_per_group = s.in_channels / s.groups;
+  const int64_t cols = s.out_h * s.out_w;
+  const int64_t depth = in_per_group * s.kernel_h * s.kernel_w;
+  const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
+  if (pointwise) {  // the input planes already are the [K][P] matrix
+    interleave_rows(image + group * in_per_group * cols, cols, depth, cols, padded_depth, panel);
+    return;
+  }
+  int8_t* columns = reinterpret_cast<int8_t*>(scratch<1>(static_cast<size_t>(depth * cols)));
+  im2col(s, image, group, input_zero_point, columns);
+  interleave_rows(columns, cols, depth, cols, padded_depth, panel);
 }
 
 void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols, int8_t* out,
@@ -196,21 +263,6 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
   }
 }
 
-namespace {
-
-// Scratch panel per thread: the kernels are shared (const) across sessions and threads.
-uint8_t* scratch_panel(size_t bytes) {
-  thread_local std::vector<uint8_t, std::allocator<uint8_t>> buffer;
-  thread_local uint8_t* aligned = nullptr;
-  if (buffer.size() < bytes + 64) {
-    buffer.assign(bytes + 64, 0);
-    aligned = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t{63});
-  }
-  return aligned;
-}
-
-}  // namespace
-
 void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_zero_point,
                      const std::vector<PackedWeights>& weights, const std::vector<RowOutputStage>& stages,
                      int8_t* output, int threads) {
@@ -220,7 +272,7 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
     const int8_t* image = input + n * s.in_channels * s.in_h * s.in_w;
     for (int64_t g = 0; g < s.groups; ++g) {
       const PackedWeights& w = weights[static_cast<size_t>(g)];
-      uint8_t* panel = scratch_panel(panel_bytes(w, cols));
+      uint8_t* panel = scratch<0>(panel_bytes(w, cols));
       pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel);
       int8_t* out = output + (n * s.out_channels + g * out_per_group) * cols;
       gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, out, cols, threads);
@@ -228,20 +280,98 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
   }
 }
 
+namespace {
+
+// Matrix-vector product for a single input row (a classifier's final Linear): every row block of
+// the packed weights against one activation vector, 8 quads of K per 256-bit step. The vector's
+// quads are pre-broadcast once ([q q q q q+1 q+1 q+1 q+1] per 32 bytes) and shared by all rows.
+template <bool Split>
+void gemv_rows(const PackedWeights& w, const uint8_t* broadcast, int64_t row_block, int32_t* acc4) {
+  const int64_t quads = w.padded_depth / 4;
+  const int8_t* wp = w.data.data() + row_block * quads * 16;
+  const int8_t* lp = Split ? w.low.data() + row_block * quads * 16 : nullptr;
+  const __m256i ones = _mm256_set1_epi16(1), twos = _mm256_set1_epi16(2);
+  __m256i acc = _mm256_setzero_si256();
+  int64_t q = 0;
+  for (; q + 2 <= quads; q += 2) {
+    const __m256i u = _mm256_load_si256(reinterpret_cast<const __m256i*>(broadcast + q * 16));
+    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + q * 16));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, wv), Split ? twos : ones));
+    if (Split) {
+      const __m256i lv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp + q * 16));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, lv), ones));
+    }
+  }
+  __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  if (q < quads) {  // odd number of quads: the last one alone, on 128 bits
+    const __m128i u = _mm_load_si128(reinterpret_cast<const __m128i*>(broadcast + q * 16));
+    const __m128i wv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wp + q * 16));
+    sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(u, wv), Split ? _mm_set1_epi16(2) : _mm_set1_epi16(1)));
+    if (Split) {
+      const __m128i lv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(lp + q * 16));
+      sum = _mm_add_epi32(sum, _mm_madd_epi16(_mm_maddubs_epi16(u, lv), _mm_set1_epi16(1)));
+    }
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(acc4), sum);
+}
+
+void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* a, int8_t* out, int threads) {
+  const int64_t quads = w.padded_depth / 4;
+  // Each 16-byte group holds one quad of u = a + 128 repeated for the 4 rows of a block.
+  uint8_t* broadcast = scratch<2>(static_cast<size_t>(quads * 16));
+  for (int64_t q = 0; q < quads; ++q)
+    for (int r = 0; r < 4; ++r)
+      for (int j = 0; j < 4; ++j) {
+        const int64_t k = 4 * q + j;
+        broadcast[q * 16 + r * 4 + j] = k < w.depth ? static_cast<uint8_t>(a[k] + 128) : 0;
+      }
+  const int64_t row_blocks = w.padded_rows / kRowTile;
+  std::vector<int32_t> acc(static_cast<size_t>(w.padded_rows + 8), 0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && row_blocks > 8)
+  for (int64_t rb = 0; rb < row_blocks; ++rb) {
+    if (w.split) gemv_rows<true>(w, broadcast, rb, acc.data() + rb * 4);
+    else gemv_rows<false>(w, broadcast, rb, acc.data() + rb * 4);
+  }
+  // Requantize 8 rows at a time with per-row parameters.
+  for (int64_t row = 0; row < w.rows; row += 8) {
+    const int64_t count = std::min<int64_t>(8, w.rows - row);
+    alignas(32) int32_t bias[8] = {0}, multiplier[8] = {0}, left[8] = {0}, right[8] = {0};
+    for (int64_t i = 0; i < count; ++i) {
+      const size_t r = static_cast<size_t>(row + i);
+      bias[i] = s.bias[r];
+      multiplier[i] = s.multiplier[r];
+      left[i] = s.left[r];
+      right[i] = s.right[r];
+    }
+    const LaneRequant lanes{_mm256_load_si256(reinterpret_cast<const __m256i*>(multiplier)),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(left)),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(right))};
+    __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc.data() + row)),
+                                 _mm256_load_si256(reinterpret_cast<const __m256i*>(bias)));
+    v = _mm256_add_epi32(multiply_by_quantized_multiplier(v, lanes), _mm256_set1_epi32(s.output_zero_point));
+    v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(s.low)), _mm256_set1_epi32(s.high));
+    alignas(32) int32_t result[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(result), v);
+    for (int64_t i = 0; i < count; ++i) out[row + i] = static_cast<int8_t>(result[i]);
+  }
+}
+
+}  // namespace
+
 void qgemm_s8_avx2(int64_t m, const int8_t* a, int32_t a_zero_point, const PackedWeights& w,
                    const RowOutputStage& stage, int8_t* output, int threads) {
   // Columns are the m input rows: pack a^T, compute out^T [n][m], transpose into [m][n].
+  if (m == 1) {
+    gemv_packed(w, stage, a, output, threads);
+    return;
+  }
   const int64_t quads = w.padded_depth / 4;
-  uint8_t* panel = scratch_panel(panel_bytes(w, m));
+  uint8_t* panel = scratch<0>(panel_bytes(w, m));
   std::memset(panel, 0, panel_bytes(w, m));
   for (int64_t col = 0; col < m; ++col)
     for (int64_t k = 0; k < w.depth; ++k)
       panel[(((col / kColTile) * quads + k / 4) * kColTile + col % kColTile) * 4 + k % 4] =
           static_cast<uint8_t>(a[col * w.depth + k] + 128);
-  if (m == 1) {
-    gemm_packed(w, stage, panel, 1, output, 1, threads);
-    return;
-  }
   std::vector<int8_t> transposed(static_cast<size_t>(w.rows * m));
   gemm_packed(w, stage, panel, m, transposed.data(), m, threads);
   for (int64_t r = 0; r < w.rows; ++r)

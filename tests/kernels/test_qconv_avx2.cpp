@@ -3,6 +3,9 @@
 // and zero points, 1/2/3 threads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -143,6 +146,156 @@ TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
       const avx2::PackedWeights packed = avx2::pack_weights(w.data(), n, k);
       avx2::qgemm_s8_avx2(m, a.data(), 17, packed, avx2::make_row_output_stage(packed, 17, stage), got.data(), 2);
       EXPECT_EQ(got, expected) << "m=" << m << " limit=" << limit;
+    }
+  }
+}
+
+}  // namespace
+
+#include "kernels/avx2/elementwise_s8_avx2.hpp"
+#include "kernels/ref/quantize_ref.hpp"
+
+namespace {
+
+TEST(ElementwiseAvx2, QAddEveryPairOfCodesBitExact) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  // Scales 100x apart, a fused ReLU clamp, a positive output shift: every (a, b) pair.
+  const QAddParams configs[] = {
+      {20, 7, -3, -128, {1073741824, 0}, {1149096268, -6}, {1717986918, -12}, -128, 127},
+      {20, -128, 127, 5, {1500000000, -1}, {1073741824, 0}, {1073741824, 3}, 5, 127},
+  };
+  std::vector<int8_t> a(65536), b(65536), expected(65536), got(65536);
+  for (int i = 0; i < 65536; ++i) {
+    a[static_cast<size_t>(i)] = static_cast<int8_t>(i / 256 - 128);
+    b[static_cast<size_t>(i)] = static_cast<int8_t>(i % 256 - 128);
+  }
+  for (const QAddParams& p : configs) {
+    qadd_s8_ref(65536, a.data(), b.data(), 65536, p, expected.data());
+    avx2::qadd_s8_avx2(65531, a.data(), b.data(), 65536, p, got.data());  // odd count: scalar tail
+    avx2::qadd_s8_avx2(5, a.data() + 65531, b.data() + 65531, 5, p, got.data() + 65531);
+    EXPECT_EQ(got, expected);
+    qadd_s8_ref(100, a.data(), b.data() + 300, 1, p, expected.data());  // broadcast scalar b
+    avx2::qadd_s8_avx2(100, a.data(), b.data() + 300, 1, p, got.data());
+    EXPECT_TRUE(std::equal(got.begin(), got.begin() + 100, expected.begin()));
+  }
+}
+
+TEST(ElementwiseAvx2, QuantizeAndDequantizeBitExactIncludingSpecialValues) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+  std::vector<float> x(1003);
+  for (auto& v : x) v = dist(rng);
+  // Exact ties, huge values, infinities, NaN, signed zeros.
+  const float specials[] = {0.5f * 0.02f, 1.5f * 0.02f, -2.5f * 0.02f, 1e30f, -1e30f, INFINITY, -INFINITY,
+                            NAN, 0.0f, -0.0f};
+  std::copy(std::begin(specials), std::end(specials), x.begin());
+  for (int32_t zp : {-128, -5, 0, 77, 127}) {
+    std::vector<int8_t> expected(x.size()), got(x.size());
+    quantize_f32_to_s8_ref(static_cast<int64_t>(x.size()), x.data(), 0.02f, zp, expected.data());
+    avx2::quantize_f32_to_s8_avx2(static_cast<int64_t>(x.size()), x.data(), 0.02f, zp, got.data());
+    EXPECT_EQ(got, expected) << "zp " << zp;
+    std::vector<float> back_expected(x.size()), back(x.size());
+    dequantize_s8_to_f32_ref(static_cast<int64_t>(x.size()), expected.data(), 0.02f, zp, back_expected.data());
+    avx2::dequantize_s8_to_f32_avx2(static_cast<int64_t>(x.size()), expected.data(), 0.02f, zp, back.data());
+    EXPECT_EQ(0, std::memcmp(back.data(), back_expected.data(), back.size() * sizeof(float)));
+  }
+}
+
+}  // namespace
+
+#include "kernels/avx2/dwconv2d_s8_avx2.hpp"
+
+namespace {
+
+TEST(DepthwiseAvx2, BitExactAgainstReference) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<int> code(-128, 127), zp(-128, 127), size(1, 20), stride(1, 2), kernel(1, 5),
+      dilation(1, 2), pad(0, 2), channels(1, 13);
+  for (int trial = 0; trial < 120; ++trial) {
+    Conv2dShape s{};
+    s.batch = 1 + trial % 2;
+    s.in_channels = s.out_channels = s.groups = channels(rng);
+    s.kernel_h = trial % 4 == 0 ? 3 : kernel(rng);
+    s.kernel_w = trial % 4 == 0 ? 3 : kernel(rng);
+    s.stride_h = stride(rng);
+    s.stride_w = stride(rng);
+    s.dilation_h = dilation(rng);
+    s.dilation_w = dilation(rng);
+    s.pad_top = pad(rng);
+    s.pad_left = pad(rng);
+    s.in_h = size(rng) + (s.kernel_h - 1) * s.dilation_h;
+    s.in_w = size(rng) + (s.kernel_w - 1) * s.dilation_w;
+    s.out_h = (s.in_h + s.pad_top + pad(rng) - (s.kernel_h - 1) * s.dilation_h - 1) / s.stride_h + 1;
+    s.out_w = (s.in_w + s.pad_left + pad(rng) - (s.kernel_w - 1) * s.dilation_w - 1) / s.stride_w + 1;
+    std::vector<int8_t> x = make_values(static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w),
+                                        trial % 5 == 0 ? Values::all_min : Values::random, -128, 127, rng);
+    std::vector<int8_t> w = make_values(static_cast<size_t>(s.out_channels * s.kernel_h * s.kernel_w),
+                                        trial % 5 == 0 ? Values::all_max : Values::random, -127, 127, rng);
+    std::vector<int32_t> bias(static_cast<size_t>(s.out_channels));
+    for (auto& b : bias) b = code(rng) * 100;
+    std::vector<QuantizedMultiplier> multipliers(static_cast<size_t>(s.out_channels), QuantizedMultiplier{1300000000, -7});
+    const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, zp(rng), -128, 127};
+    const int32_t input_zp = trial % 5 == 0 ? 127 : zp(rng);
+    const size_t count = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
+    std::vector<int8_t> expected(count), got(count);
+    qconv2d_s8_ref(s, x.data(), input_zp, w.data(), stage, expected.data());
+    avx2::dwconv2d_s8_avx2(s, x.data(), input_zp, w.data(), stage, got.data(), 1 + trial % 3);
+    ASSERT_EQ(got, expected) << "trial " << trial;
+  }
+}
+
+}  // namespace
+
+#include "kernels/avx2/pool2d_s8_avx2.hpp"
+#include "kernels/ref/pool2d_ref.hpp"
+#include "kernels/ref/qpool2d_s8_ref.hpp"
+
+namespace {
+
+TEST(PoolAvx2, MaxPoolBitExactAgainstReference) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(23);
+  std::uniform_int_distribution<int> size(1, 70), kernel(1, 4), stride(1, 3), dilation(1, 2), pad(0, 1);
+  for (int trial = 0; trial < 150; ++trial) {
+    Pool2dShape s{};
+    s.batch = 1;
+    s.channels = 1 + trial % 4;
+    s.kernel_h = kernel(rng);
+    s.kernel_w = kernel(rng);
+    s.stride_h = stride(rng);
+    s.stride_w = stride(rng);
+    s.dilation_h = dilation(rng);
+    s.dilation_w = dilation(rng);
+    s.pad_top = std::min<int64_t>(pad(rng), s.kernel_h / 2);
+    s.pad_left = std::min<int64_t>(pad(rng), s.kernel_w / 2);
+    s.pad_bottom = std::min<int64_t>(pad(rng), s.kernel_h / 2);
+    s.pad_right = std::min<int64_t>(pad(rng), s.kernel_w / 2);
+    s.in_h = size(rng) + (s.kernel_h - 1) * s.dilation_h;
+    s.in_w = size(rng) + (s.kernel_w - 1) * s.dilation_w;
+    s.out_h = (s.in_h + s.pad_top + s.pad_bottom - (s.kernel_h - 1) * s.dilation_h - 1) / s.stride_h + 1;
+    s.out_w = (s.in_w + s.pad_left + s.pad_right - (s.kernel_w - 1) * s.dilation_w - 1) / s.stride_w + 1;
+    std::vector<int8_t> x = make_values(static_cast<size_t>(s.channels * s.in_h * s.in_w),
+                                        trial % 7 == 0 ? Values::all_min : Values::random, -128, 127, rng);
+    const size_t count = static_cast<size_t>(s.channels * s.out_h * s.out_w);
+    std::vector<int8_t> expected(count), got(count);
+    max_pool2d_s8_ref(s, x.data(), expected.data());
+    avx2::max_pool2d_s8_avx2(s, x.data(), got.data(), 1 + trial % 2);
+    ASSERT_EQ(got, expected) << "trial " << trial;
+  }
+}
+
+TEST(PoolAvx2, GlobalAveragePoolBitExact) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(29);
+  for (int64_t plane : {1, 7, 32, 49, 100, 3136}) {
+    for (Values values : {Values::random, Values::all_min, Values::all_max}) {
+      std::vector<int8_t> x = make_values(static_cast<size_t>(5 * plane), values, -128, 127, rng);
+      std::vector<int8_t> expected(5), got(5);
+      global_average_pool_s8_ref(5, plane, x.data(), expected.data());
+      avx2::global_average_pool_s8_avx2(5, plane, x.data(), got.data());
+      EXPECT_EQ(got, expected) << "plane " << plane;
     }
   }
 }

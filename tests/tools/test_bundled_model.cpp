@@ -131,6 +131,22 @@ TEST(BundledModelInt8, OctRoundTripGivesBitIdenticalOutputs) {
   }
 }
 
+TEST(BundledModelInt8, CpuBackendIsBitIdenticalToRefForOneTwoAndThreeThreads) {
+  auto run = [](const std::string& backend, int threads) {
+    const fs::path out = fs::temp_directory_path() /
+                         ("octet_threads_" + std::to_string(getpid()) + backend + std::to_string(threads) + ".npy");
+    auto result = run_octet({"run", quantized_model_path(), "--input", kFixtures + "resnet_input16.npy", "--output",
+                             out.string(), "--backend", backend, "--threads", std::to_string(threads)});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    const std::string bytes = octet::test::slurp(out);
+    fs::remove(out);
+    return bytes;
+  };
+  const std::string reference = run("ref", 1);
+  ASSERT_FALSE(reference.empty());
+  for (int threads : {1, 2, 3}) EXPECT_EQ(run("cpu", threads), reference) << threads << " threads";
+}
+
 // Full 10k test set (labelled "slow": skipped in the sanitizer build).
 TEST(BundledModelSlow, FullTestSetMatchesRecordedPyTorchAccuracy) {
   auto result = run_octet({"eval", kModel, "--data", "fashion-mnist:test", "--json", "--threads", "2"});

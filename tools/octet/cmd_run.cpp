@@ -31,6 +31,7 @@ Command add_run_command(CLI::App& app) {
   auto* sub = app.add_subcommand("run", "Run a model on inputs from .npy files, write outputs as .npy");
   struct Options {
     std::string model, backend = "ref";
+    int threads = 1;
     std::vector<std::string> inputs, outputs;
   };
   auto options = std::make_shared<Options>();
@@ -38,10 +39,13 @@ Command add_run_command(CLI::App& app) {
   sub->add_option("--input,-i", options->inputs, "Input .npy file, one per model input (float32)")->required();
   sub->add_option("--output,-o", options->outputs, "Output .npy file, one per model output")->required();
   sub->add_option("--backend", options->backend, "Backend: ref (scalar reference) or cpu (SIMD kernels)")->capture_default_str()->check(CLI::IsMember({"ref", "cpu"}));
+  sub->add_option("--threads", options->threads, "Threads per kernel (cpu backend)")
+      ->capture_default_str()->check(CLI::Range(1, 256));
   return [options]() {
     Model model = load_model(options->model);
     SessionOptions session_options;
     session_options.backend = options->backend;
+    session_options.threads = options->threads;
     Session session(model, session_options);
     const size_t input_count = model.graph().inputs.size();
     const size_t output_count = model.graph().outputs.size();

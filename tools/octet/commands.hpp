@@ -13,5 +13,7 @@ Command add_run_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_quantize_command(CLI::App& app);
 Command add_compare_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
 
 }  // namespace octet::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
       {"eval", octet::cli::add_eval_command(app)},
       {"quantize", octet::cli::add_quantize_command(app)},
       {"compare", octet::cli::add_compare_command(app)},
+      {"bench", octet::cli::add_bench_command(app)},
+      {"export", octet::cli::add_export_command(app)},
   };
   try {
     app.parse(argc, argv);

@@ -17,6 +17,7 @@ struct QuantizeFlags {
   std::string weights = "per-channel";
   std::string activations = "asymmetric";
   std::string mode = "static";
+  int weight_bits = 8;
   std::string keep_float;  // comma-separated node names
 };
 

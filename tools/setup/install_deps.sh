@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev zlib1g-dev
   libdnnl-dev libxsimd-dev libgemmlowp-dev
   dataset-fashion-mnist
+  g++-aarch64-linux-gnu qemu-user
 )
 if [[ "${1:-}" == "--models" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx)
