@@ -135,8 +135,11 @@ struct FileLayout {
 
 using StringOffset = flatbuffers::Offset<flatbuffers::String>;
 
+// Shared strings: every value name appears several times (producer output, consumer inputs,
+// quantization entry), attribute names on every node; storing each once keeps the graph section
+// small next to the int8 weights. Deterministic, like the rest of the writer.
 StringOffset make_string(flatbuffers::FlatBufferBuilder& fbb, const std::string& text) {
-  return fbb.CreateString(text.data(), text.size());
+  return fbb.CreateSharedString(text.data(), text.size());
 }
 
 flatbuffers::Offset<flatbuffers::Vector<StringOffset>> make_strings(
@@ -235,8 +238,11 @@ FileLayout plan_file(const Graph& graph) {
   for (const auto& [name, q] : graph.quant) {
     const std::string problem = quant_problem(q);
     if (!problem.empty()) refuse("quantization parameters of " + quoted(name) + " " + problem);
+    // All-zero zero points (every symmetric weight) are stored as an empty list.
+    const bool all_zero = std::all_of(q.zero_points.begin(), q.zero_points.end(), [](int32_t z) { return z == 0; });
     quant.push_back(fb::CreateQuantEntry(fbb, make_string(fbb, name), fbb.CreateVector(q.scales),
-                                         fbb.CreateVector(q.zero_points), q.axis));
+                                         fbb.CreateVector(all_zero ? std::vector<int32_t>{} : q.zero_points),
+                                         q.axis));
   }
 
   std::vector<flatbuffers::Offset<fb::MetadataEntry>> metadata;
@@ -441,6 +447,7 @@ class Reader {
         QuantParams q;
         q.scales = scalars(entry->scales());
         q.zero_points = scalars(entry->zero_points());
+        if (q.zero_points.empty()) q.zero_points.assign(q.scales.size(), 0);  // stored compactly: all zero
         q.axis = entry->axis();
         const std::string problem = quant_problem(q);
         if (!problem.empty()) fail("quantization parameters of " + quoted(name) + " " + problem);

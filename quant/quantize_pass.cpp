@@ -62,6 +62,24 @@ Role classify(const Graph& graph, const Node& node, const QuantizeOptions& optio
   return Role::keep_float;
 }
 
+// Attributes whose value is the ONNX default (exporters write them anyway) say nothing; dropping
+// them keeps the .oct graph section small beside the int8 weights.
+void drop_default_attributes(Node& node, const Shape& weight_shape) {
+  auto all_equal = [&](const char* name, int64_t value) {
+    if (!node.attrs.has(name)) return;
+    const std::vector<int64_t> values = node.attrs.get_ints(name);
+    if (std::all_of(values.begin(), values.end(), [&](int64_t v) { return v == value; })) node.attrs.erase(name);
+  };
+  all_equal("dilations", 1);
+  all_equal("strides", 1);
+  all_equal("pads", 0);
+  if (node.attrs.get_int("group", 1) == 1) node.attrs.erase("group");
+  if (node.attrs.get_string("auto_pad", "NOTSET") == "NOTSET") node.attrs.erase("auto_pad");
+  if (weight_shape.size() == 4 && node.attrs.has("kernel_shape") &&
+      node.attrs.get_ints("kernel_shape") == std::vector<int64_t>{weight_shape[2], weight_shape[3]})
+    node.attrs.erase("kernel_shape");
+}
+
 class StaticQuantizer {
  public:
   StaticQuantizer(const Graph& source, const RangeProvider& ranges, const QuantizeOptions& options,
@@ -178,6 +196,7 @@ class StaticQuantizer {
       q.op = node.op == "Conv" ? "QConv" : "QGemm";
       q.inputs[0] = int8_version(node.inputs[0]);
       quantize_parameters(node, q);
+      drop_default_attributes(q, source_.value_info(node.inputs[1]).shape);
       q.attrs.erase("transA");
       q.attrs.erase("transB");
       q.attrs.erase("alpha");
@@ -232,10 +251,7 @@ class StaticQuantizer {
     Tensor bias_q(DType::i32, {channels});
     std::copy(bias_codes.begin(), bias_codes.end(), bias_q.mutable_data<int32_t>());
     out_.initializers[bias_name] = std::move(bias_q);
-    std::vector<float> bias_scales;
-    for (float s : scales) bias_scales.push_back(input.scale * s);
-    out_.quant[bias_name] = QuantParams{bias_scales, std::vector<int32_t>(bias_scales.size(), 0),
-                                        options_.per_channel_weights ? 0 : -1};
+    // The bias's scale is implied (input scale x weight scale): no qparams stored for it.
     q.inputs.resize(3);
     q.inputs[2] = bias_name;
   }

@@ -19,8 +19,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 octet="${OCTET_BIN:-$root/build/bin/octet}"
 
-usage() {
-  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
+usage() {  # usage [STATUS]: to stdout for --help, to stderr after a mistake
+  if [ "${1:-2}" = 0 ]; then sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; else sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//' >&2; fi
   exit "${1:-2}"
 }
 die() {

@@ -23,7 +23,7 @@ void dwconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_z
   const int64_t padded_w = span_w + 8 * s.stride_w, padded_h = span_h;
   const int64_t taps = s.kernel_h * s.kernel_w;
   const int64_t planes = s.batch * s.out_channels;
-#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1)
+#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1 && planes * s.out_h * s.out_w * taps >= (1 << 17))
   {
     std::vector<int16_t> plane(static_cast<size_t>(padded_h * padded_w));
     std::vector<int32_t> acc(static_cast<size_t>(s.out_w + 8));

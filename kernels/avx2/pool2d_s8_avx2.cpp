@@ -16,7 +16,7 @@ void max_pool2d_s8_avx2(const Pool2dShape& s, const int8_t* input, int8_t* outpu
   // plus one vector of slack.
   const int64_t phase_len = s.out_w + ((s.kernel_w - 1) * s.dilation_w) / stride + 1 + 32;
   const int64_t out_w_padded = (s.out_w + 31) / 32 * 32;
-#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1)
+#pragma omp parallel num_threads(threads) if (threads > 1 && planes > 1 && planes * s.in_h * s.in_w >= (1 << 17))
   {
     std::vector<int8_t> phases(static_cast<size_t>(stride * phase_len));
     std::vector<int8_t> rows(static_cast<size_t>(s.in_h * out_w_padded));  // horizontal maxima per input row

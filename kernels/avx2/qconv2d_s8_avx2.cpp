@@ -46,7 +46,21 @@ inline void store_row(__m256i acc, const RowOutputStage& s, int64_t row, int8_t*
   }
 }
 
-// One 4 x 16 tile: rows [row, row+4) x columns [col, col+16) of the padded problem.
+// Four weight bytes (one row's quad of K) in every 32-bit lane.
+inline __m256i broadcast_quad(const int8_t* p) {
+  int32_t value;
+  std::memcpy(&value, p, 4);  // memcpy, not a cast: no aliasing UB, still one vpbroadcastd
+  return _mm256_set1_epi32(value);
+}
+
+// u8 activations x broadcast s8 weight quad -> int32 partial sums, accumulated. With Split, the
+// weight is the high half (counted twice) and a second product adds the low half.
+#define OCTET_MADD(acc, a, wb, factor) \
+  acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, wb), factor))
+
+// One 4 x 16 tile: rows [row, row+4) x columns [col, col+16) of the padded problem. The eight
+// accumulators are named variables, not an array, so they stay in registers (an indexed array
+// made GCC spill them to the stack inside the loop).
 template <bool Split>
 void tile_4x16(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel_block, int64_t row_block,
                int64_t rows_left, int64_t cols_left, int8_t* out, int64_t row_stride) {
@@ -54,30 +68,42 @@ void tile_4x16(const PackedWeights& w, const RowOutputStage& s, const uint8_t* p
   const int8_t* wp = w.data.data() + row_block * quads * 16;
   const int8_t* lp = Split ? w.low.data() + row_block * quads * 16 : nullptr;
   const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i twos = _mm256_set1_epi16(2);
-  __m256i acc[4][2];
-  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_si256();
+  const __m256i factor = Split ? _mm256_set1_epi16(2) : ones;
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+          c31 = c00;
   for (int64_t q = 0; q < quads; ++q) {
     const __m256i a0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel_block + q * 64));
     const __m256i a1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel_block + q * 64 + 32));
-    for (int r = 0; r < 4; ++r) {
-      int32_t quad_weights;
-      std::memcpy(&quad_weights, wp + q * 16 + r * 4, 4);
-      const __m256i wb = _mm256_set1_epi32(quad_weights);
-      if (!Split) {
-        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a0, wb), ones));
-        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a1, wb), ones));
-      } else {
-        int32_t quad_low;
-        std::memcpy(&quad_low, lp + q * 16 + r * 4, 4);
-        const __m256i lb = _mm256_set1_epi32(quad_low);
-        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a0, wb), twos));
-        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a1, wb), twos));
-        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a0, lb), ones));
-        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a1, lb), ones));
-      }
+    const int8_t* quad = wp + q * 16;
+    __m256i wb = broadcast_quad(quad);
+    OCTET_MADD(c00, a0, wb, factor);
+    OCTET_MADD(c01, a1, wb, factor);
+    wb = broadcast_quad(quad + 4);
+    OCTET_MADD(c10, a0, wb, factor);
+    OCTET_MADD(c11, a1, wb, factor);
+    wb = broadcast_quad(quad + 8);
+    OCTET_MADD(c20, a0, wb, factor);
+    OCTET_MADD(c21, a1, wb, factor);
+    wb = broadcast_quad(quad + 12);
+    OCTET_MADD(c30, a0, wb, factor);
+    OCTET_MADD(c31, a1, wb, factor);
+    if (Split) {
+      const int8_t* low = lp + q * 16;
+      __m256i lb = broadcast_quad(low);
+      OCTET_MADD(c00, a0, lb, ones);
+      OCTET_MADD(c01, a1, lb, ones);
+      lb = broadcast_quad(low + 4);
+      OCTET_MADD(c10, a0, lb, ones);
+      OCTET_MADD(c11, a1, lb, ones);
+      lb = broadcast_quad(low + 8);
+      OCTET_MADD(c20, a0, lb, ones);
+      OCTET_MADD(c21, a1, lb, ones);
+      lb = broadcast_quad(low + 12);
+      OCTET_MADD(c30, a0, lb, ones);
+      OCTET_MADD(c31, a1, lb, ones);
     }
   }
+  const __m256i acc[4][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
   const int64_t rows = std::min<int64_t>(rows_left, 4);
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t row = row_block * kRowTile + r;
@@ -86,6 +112,8 @@ void tile_4x16(const PackedWeights& w, const RowOutputStage& s, const uint8_t* p
     if (cols_left > 8) store_row(acc[r][1], s, row, dst + 8, std::min<int64_t>(cols_left - 8, 8));
   }
 }
+
+#undef OCTET_MADD
 
 }  // namespace
 
@@ -250,8 +278,10 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
   const int64_t col_blocks = round_up(cols, kColTile) / kColTile;
   const int64_t tiles = row_blocks * col_blocks;
   const int64_t block_bytes = w.padded_depth * kColTile;
-  // Column blocks outermost: consecutive tiles reuse the same activation block from L1.
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && tiles > 1)
+  // Column blocks outermost: consecutive tiles reuse the same activation block from L1. Small
+  // products stay on one thread: waking a team costs more than it saves there.
+  const bool parallel = threads > 1 && tiles >= 2 * threads && w.padded_rows * w.padded_depth * cols >= (1 << 18);
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
   for (int64_t t = 0; t < tiles; ++t) {
     const int64_t cb = t / row_blocks, rb = t % row_blocks;
     const int64_t col = cb * kColTile, row = rb * kRowTile;
@@ -327,7 +357,7 @@ void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* 
       }
   const int64_t row_blocks = w.padded_rows / kRowTile;
   std::vector<int32_t> acc(static_cast<size_t>(w.padded_rows + 8), 0);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && row_blocks > 8)
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && w.padded_rows * w.padded_depth >= (1 << 18))
   for (int64_t rb = 0; rb < row_blocks; ++rb) {
     if (w.split) gemv_rows<true>(w, broadcast, rb, acc.data() + rb * 4);
     else gemv_rows<false>(w, broadcast, rb, acc.data() + rb * 4);

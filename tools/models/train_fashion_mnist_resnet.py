@@ -14,6 +14,9 @@ Usage (from the repository root; needs Debian's Python with torch + onnx):
 
     /usr/bin/python3 tools/models/train_fashion_mnist_resnet.py --epochs 12 --seed 0
 
+(the bundled model was produced by exactly this command: 12 epochs, ~14 min,
+PyTorch fp32 top-1 0.9337 on the 10k test set)
+
 Options:
     --epochs N      number of training epochs (OneCycle LR schedule over all of them)
     --seed S        RNG seed for torch / numpy / random (default 0)
