@@ -15,11 +15,12 @@
 //                                oneDNN's GEMM, which packs internally on every call.
 //   onednn/gemm_u8s8s32/...      dnnl_gemm_u8s8s32, A = M x K u8, B = K x N s8, int32 C (no
 //                                requantization).
-//   onednn/matmul_s8s8s8/...     the matmul primitive as the onednn backend configures it: s8
-//                                src (its zero point folded into the bias: with a source zero
-//                                point oneDNN 2.6 takes a ~20x slower path on AVX2), weights
-//                                reordered once, s32 bias, per-channel output scales, s8 dst
-//                                with a zero point.
+//   onednn/matmul_s8s8s8/...     the matmul primitive as the onednn backend configures it on
+//                                VNNI CPUs: s8 src (its zero point folded into the bias), weights
+//                                reordered once, s32 bias, per-channel output scales, s8 dst with
+//                                a zero point. (Under DNNL_MAX_CPU_ISA=AVX2 this configuration
+//                                runs oneDNN's saturating s8 GEMM; the backend then passes a
+//                                run-time source zero point instead: exact, ~20x slower.)
 //   onednn/sgemm/...             dnnl_sgemm, fp32, same shapes.
 //   peak/...                     one core, registers only, independent accumulator chains:
 //                                our vpmaddubsw + vpmaddwd + vpaddd sequence, fp32 FMA, and, where

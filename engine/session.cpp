@@ -3,15 +3,17 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backends/onednn/onednn_backend.hpp"
 #include "graph/error.hpp"
 
 namespace octet {
 
-std::vector<std::string> available_backends() { return {"ref", "cpu"}; }
+std::vector<std::string> available_backends() { return {"ref", "cpu", "onednn"}; }
 
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
   if (name == "ref") return make_ref_backend();
   if (name == "cpu") return make_cpu_backend(threads);
+  if (name == "onednn") return make_onednn_backend(threads);
   std::string known;
   for (const auto& backend : available_backends()) known += (known.empty() ? "" : ", ") + backend;
   throw Error("unknown backend '" + name + "' (available: " + known + ")");

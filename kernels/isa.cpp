@@ -16,7 +16,11 @@ uint32_t detect() {
   uint32_t isas = 0;
 #if defined(__x86_64__) && defined(OCTET_HAVE_AVX2)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isas |= static_cast<uint32_t>(Isa::avx2);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    isas |= static_cast<uint32_t>(Isa::avx2);
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl"))
+      isas |= static_cast<uint32_t>(Isa::avx512_vnni);
+  }
 #endif
 #if defined(__aarch64__)
   isas |= static_cast<uint32_t>(Isa::neon);
@@ -28,7 +32,7 @@ uint32_t detect() {
 }
 
 Isa best(uint32_t isas) {
-  for (Isa isa : {Isa::neon_dot, Isa::neon, Isa::avx2})
+  for (Isa isa : {Isa::neon_dot, Isa::neon, Isa::avx512_vnni, Isa::avx2})
     if (isas & static_cast<uint32_t>(isa)) return isa;
   return Isa::ref;
 }
@@ -42,14 +46,14 @@ Isa resolve() {
   const char* forced = std::getenv("OCTET_ISA");
   if (!forced || !*forced) return best(isas);
   const std::string name = forced;
-  for (Isa isa : {Isa::ref, Isa::avx2, Isa::neon, Isa::neon_dot}) {
+  for (Isa isa : {Isa::ref, Isa::avx2, Isa::avx512_vnni, Isa::neon, Isa::neon_dot}) {
     if (name != isa_name(isa)) continue;
     if (isa != Isa::ref && !(isas & static_cast<uint32_t>(isa)))
       throw std::runtime_error("OCTET_ISA=" + name + " is not available on this CPU or build (best: " +
                                isa_name(best(isas)) + ")");
     return isa;
   }
-  throw std::runtime_error("OCTET_ISA=" + name + " is unknown (ref, avx2, neon, neon-dot)");
+  throw std::runtime_error("OCTET_ISA=" + name + " is unknown (ref, avx2, avx512-vnni, neon, neon-dot)");
 }
 
 }  // namespace
@@ -63,6 +67,7 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::ref: return "ref";
     case Isa::avx2: return "avx2";
+    case Isa::avx512_vnni: return "avx512-vnni";
     case Isa::neon: return "neon";
     case Isa::neon_dot: return "neon-dot";
   }

@@ -1,6 +1,6 @@
 #pragma once
 // Instruction-set paths as a bitmask (ruy's idea): the CPU's features are detected at run time,
-// OCTET_ISA=ref|avx2|neon|neon-dot restricts the choice (tests use it to run every path the
+// OCTET_ISA=ref|avx2|avx512-vnni|neon|neon-dot restricts the choice (tests use it to run every path the
 // machine has), and the most capable available path wins.
 #include <cstdint>
 #include <string>
@@ -11,7 +11,8 @@ enum class Isa : uint32_t {
   ref = 0,           // portable scalar reference: always available
   avx2 = 1u << 0,    // x86-64 AVX2 (+FMA)
   neon = 1u << 1,    // AArch64 Advanced SIMD
-  neon_dot = 1u << 2 // AArch64 SDOT (ARMv8.2 dot product)
+  neon_dot = 1u << 2, // AArch64 SDOT (ARMv8.2 dot product)
+  avx512_vnni = 1u << 3  // x86 AVX-512 VNNI + VL, used on 256-bit registers (vpdpbusd)
 };
 
 // Paths this build and this CPU both support (always includes ref).

@@ -19,7 +19,7 @@ std::unique_ptr<Observer> make_observer(const std::string& kind) {
   if (kind == "minmax") return std::make_unique<MinMaxObserver>();
   if (kind == "moving-average") return std::make_unique<MovingAverageObserver>();
   if (kind == "percentile") return std::make_unique<PercentileObserver>();
-  if (kind == "entropy") return std::make_unique<EntropyObserver>();
+  if (kind == "entropy") return std::make_unique<EntropyObserver>(EntropyObserver::kDefaultBins);
   if (kind == "mse") return std::make_unique<MseObserver>();
   std::string valid;
   for (const std::string& k : observer_kinds()) valid += (valid.empty() ? "" : ", ") + k;

@@ -98,7 +98,10 @@ kernels::Conv2dShape qconv_shape(const Graph& graph, const Node& node) {
 struct Avx2 {
   using Packed = kernels::avx2::PackedWeights;
   using Stage = kernels::avx2::RowOutputStage;
-  Packed pack(const int8_t* w, int64_t rows, int64_t depth) const { return kernels::avx2::pack_weights(w, rows, depth); }
+  bool vnni = false;  // AVX-512 VNNI tiles (vpdpbusd) instead of vpmaddubsw
+  Packed pack(const int8_t* w, int64_t rows, int64_t depth) const {
+    return kernels::avx2::pack_weights(w, rows, depth, vnni);
+  }
   Stage output_stage(const Packed& p, int32_t zp, const kernels::QuantizedOutputStage& s) const {
     return kernels::avx2::make_row_output_stage(p, zp, s);
   }
@@ -190,10 +193,10 @@ class GlobalAveragePoolS8Avx2 final : public Kernel {
 };
 
 // Chooses the depthwise kernel or the packed GEMM for a QConv.
-std::unique_ptr<Kernel> make_qconv_avx2(const Graph& graph, const Node& node, int threads) {
+std::unique_ptr<Kernel> make_qconv_avx2(const Graph& graph, const Node& node, Avx2 avx2, int threads) {
   const kernels::Conv2dShape shape = qconv_shape(graph, node);
   if (kernels::avx2::is_depthwise(shape)) return std::make_unique<QDepthwiseAvx2>(graph, node, shape, threads);
-  return std::make_unique<QConvPacked<Avx2>>(graph, node, shape, Avx2{}, threads);
+  return std::make_unique<QConvPacked<Avx2>>(graph, node, shape, avx2, threads);
 }
 
 // Quantize / Dequantize / QAdd: element-wise, one pass over the tensor.
@@ -255,9 +258,10 @@ class CpuBackend final : public Backend {
 
   std::unique_ptr<Kernel> prepare(const Graph& graph, const Node& node) const override {
 #if defined(OCTET_HAVE_AVX2)
-    if (isa_ == kernels::Isa::avx2) {
-      if (node.op == "QConv") return make_qconv_avx2(graph, node, threads_);
-      if (node.op == "QGemm") return std::make_unique<QGemmPacked<Avx2>>(graph, node, Avx2{}, threads_);
+    if (isa_ == kernels::Isa::avx2 || isa_ == kernels::Isa::avx512_vnni) {
+      const Avx2 avx2{isa_ == kernels::Isa::avx512_vnni};
+      if (node.op == "QConv") return make_qconv_avx2(graph, node, avx2, threads_);
+      if (node.op == "QGemm") return std::make_unique<QGemmPacked<Avx2>>(graph, node, avx2, threads_);
       if (node.op == "QAdd") return std::make_unique<QAddAvx2>(graph, node);
       if (node.op == "MaxPool" && graph.value_info(node.inputs[0]).dtype == DType::i8)
         return std::make_unique<MaxPoolS8Avx2>(graph, node, threads_);

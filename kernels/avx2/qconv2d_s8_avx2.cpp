@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/avx2/gemm_tile_avx2.hpp"
 #include "kernels/avx2/requantize_avx2.hpp"
 
 namespace octet::kernels::avx2 {
@@ -23,34 +24,6 @@ std::vector<int8_t> pack_rows(const std::vector<int8_t>& w, int64_t rows, int64_
           w[static_cast<size_t>(r * depth + k)];
     }
   return packed;
-}
-
-// Requantizes the 8 int32 accumulators of one row and stores `count` (<= 8) int8 results.
-inline void store_row(__m256i acc, const RowOutputStage& s, int64_t row, int8_t* out, int64_t count) {
-  acc = _mm256_add_epi32(acc, _mm256_set1_epi32(s.bias[static_cast<size_t>(row)]));
-  const LaneRequant r{_mm256_set1_epi32(s.multiplier[static_cast<size_t>(row)]),
-                      _mm256_set1_epi32(s.left[static_cast<size_t>(row)]),
-                      _mm256_set1_epi32(s.right[static_cast<size_t>(row)])};
-  __m256i y = _mm256_add_epi32(multiply_by_quantized_multiplier(acc, r), _mm256_set1_epi32(s.output_zero_point));
-  y = _mm256_max_epi32(y, _mm256_set1_epi32(s.low));
-  y = _mm256_min_epi32(y, _mm256_set1_epi32(s.high));
-  // 8 x int32 in [-128, 127] -> 8 x int8 (saturating packs are exact here).
-  const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
-  const __m128i bytes = _mm_packs_epi16(words, words);
-  if (count == 8) {
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out), bytes);
-  } else {
-    alignas(16) int8_t tmp[16];
-    _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
-    std::memcpy(out, tmp, static_cast<size_t>(count));
-  }
-}
-
-// Four weight bytes (one row's quad of K) in every 32-bit lane.
-inline __m256i broadcast_quad(const int8_t* p) {
-  int32_t value;
-  std::memcpy(&value, p, 4);  // memcpy, not a cast: no aliasing UB, still one vpbroadcastd
-  return _mm256_set1_epi32(value);
 }
 
 // u8 activations x broadcast s8 weight quad -> int32 partial sums, accumulated. With Split, the
@@ -117,8 +90,9 @@ void tile_4x16(const PackedWeights& w, const RowOutputStage& s, const uint8_t* p
 
 }  // namespace
 
-PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth) {
+PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni) {
   PackedWeights p;
+  p.vnni = vnni;
   p.rows = rows;
   p.depth = depth;
   p.padded_rows = round_up(rows, kRowTile);
@@ -129,7 +103,7 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth) {
     for (int64_t k = 0; k < depth; ++k) {
       const int8_t v = weights[r * depth + k];
       p.row_sums[static_cast<size_t>(r)] += v;
-      p.split = p.split || v < -64 || v > 64;
+      p.split = p.split || (!vnni && (v < -64 || v > 64));
     }
   if (p.split) {
     low.resize(main.size());
@@ -286,7 +260,9 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
     const int64_t cb = t / row_blocks, rb = t % row_blocks;
     const int64_t col = cb * kColTile, row = rb * kRowTile;
     int8_t* dst = out + row * row_stride + col;
-    if (w.split)
+    if (w.vnni)
+      vnni_tile_4x16(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
+    else if (w.split)
       tile_4x16<true>(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
     else
       tile_4x16<false>(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
@@ -359,7 +335,8 @@ void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* 
   std::vector<int32_t> acc(static_cast<size_t>(w.padded_rows + 8), 0);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && w.padded_rows * w.padded_depth >= (1 << 18))
   for (int64_t rb = 0; rb < row_blocks; ++rb) {
-    if (w.split) gemv_rows<true>(w, broadcast, rb, acc.data() + rb * 4);
+    if (w.vnni) vnni_gemv_rows(w, broadcast, rb, acc.data() + rb * 4);
+    else if (w.split) gemv_rows<true>(w, broadcast, rb, acc.data() + rb * 4);
     else gemv_rows<false>(w, broadcast, rb, acc.data() + rb * 4);
   }
   // Requantize 8 rows at a time with per-row parameters.

@@ -29,14 +29,16 @@ constexpr int64_t kColTile = 16;
 struct PackedWeights {
   int64_t rows = 0, depth = 0;         // logical [rows][depth]
   int64_t padded_rows = 0, padded_depth = 0;
-  bool split = false;                  // weights outside [-64, 64]: hi/lo halves
+  bool vnni = false;                   // packed for the VNNI tiles (exact for any int8 weight)
+  bool split = false;                  // AVX2 only: weights outside [-64, 64], hi/lo halves
   std::vector<int8_t> data;            // main (or hi) half, packed
   std::vector<int8_t> low;             // lo half when split
   std::vector<int32_t> row_sums;       // sum_k w[row][k] (padded_rows)
 };
 
 // `weights` is [rows][depth] row-major (OIHW for a convolution: depth = C/g * kh * kw).
-PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth);
+// `vnni`: pack for the AVX-512-VNNI tiles (the CPU must have them: see kernels/isa.hpp).
+PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni = false);
 
 // The per-row output stage with the zero-point correction folded into the bias:
 // bias'[row] = bias[row] - (128 + input_zero_point) * row_sums[row].

@@ -7,6 +7,9 @@
 #include <cstdint>
 
 namespace octet::kernels::avx2 {
+// Internal linkage: these are compiled into translation units with different ISA flags (AVX2,
+// AVX-512-VNNI); one shared out-of-line copy could carry the wrong instructions.
+namespace {
 
 // round(a * m / 2^31), ties away from zero, for m > 0 (a Q31 multiplier in [2^30, 2^31), so the
 // scalar's single saturation case INT32_MIN * INT32_MIN cannot occur). The scalar rounding
@@ -52,4 +55,5 @@ inline __m256i multiply_by_quantized_multiplier(__m256i x, const LaneRequant& r)
   return rounding_divide_by_pot(rounding_doubling_high_mul(saturating_left_shift(x, r.left), r.multiplier), r.right);
 }
 
+}  // namespace
 }  // namespace octet::kernels::avx2

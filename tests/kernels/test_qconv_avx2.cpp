@@ -64,21 +64,26 @@ void check(const Problem& p, std::mt19937& rng) {
   std::vector<int8_t> expected(out_count), got(out_count, 0x55);
   qconv2d_s8_ref(s, x.data(), p.input_zero_point, w.data(), stage, expected.data());
 
-  std::vector<avx2::PackedWeights> packed;
-  std::vector<avx2::RowOutputStage> stages;
-  for (int64_t g = 0; g < s.groups; ++g) {
-    packed.push_back(avx2::pack_weights(w.data() + g * out_per_group * depth, out_per_group, depth));
-    const QuantizedOutputStage group_stage{bias.data() + g * out_per_group, multipliers.data() + g * out_per_group,
-                                           true, p.output_zero_point, -128, 127};
-    stages.push_back(avx2::make_row_output_stage(packed.back(), p.input_zero_point, group_stage));
+  // Every GEMM path this CPU has: vpmaddubsw (AVX2) and, where present, vpdpbusd (VNNI).
+  std::vector<bool> modes{false};
+  if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) modes.push_back(true);
+  for (bool vnni : modes) {
+    std::vector<avx2::PackedWeights> packed;
+    std::vector<avx2::RowOutputStage> stages;
+    for (int64_t g = 0; g < s.groups; ++g) {
+      packed.push_back(avx2::pack_weights(w.data() + g * out_per_group * depth, out_per_group, depth, vnni));
+      const QuantizedOutputStage group_stage{bias.data() + g * out_per_group, multipliers.data() + g * out_per_group,
+                                             true, p.output_zero_point, -128, 127};
+      stages.push_back(avx2::make_row_output_stage(packed.back(), p.input_zero_point, group_stage));
+    }
+    EXPECT_EQ(packed[0].split, !vnni && p.weight_limit > 64);
+    std::fill(got.begin(), got.end(), int8_t{0x55});
+    avx2::qconv2d_s8_avx2(s, x.data(), p.input_zero_point, packed, stages, got.data(), p.threads);
+    size_t differences = 0;
+    for (size_t i = 0; i < out_count; ++i) differences += got[i] != expected[i];
+    EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs" << (vnni ? " (vnni)" : " (avx2)");
   }
-  EXPECT_EQ(packed[0].split, p.weight_limit > 64);
-  avx2::qconv2d_s8_avx2(s, x.data(), p.input_zero_point, packed, stages, got.data(), p.threads);
-  size_t differences = 0;
-  for (size_t i = 0; i < out_count; ++i) differences += got[i] != expected[i];
-  EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs";
 }
-
 TEST(QConvAvx2, BitExactOnRandomShapes) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(2024);
@@ -143,9 +148,13 @@ TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
       const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, -5, -128, 127};
       std::vector<int8_t> expected(static_cast<size_t>(m * n)), got(static_cast<size_t>(m * n));
       qgemm_s8_ref(m, n, k, a.data(), 17, w.data(), stage, expected.data());
-      const avx2::PackedWeights packed = avx2::pack_weights(w.data(), n, k);
-      avx2::qgemm_s8_avx2(m, a.data(), 17, packed, avx2::make_row_output_stage(packed, 17, stage), got.data(), 2);
-      EXPECT_EQ(got, expected) << "m=" << m << " limit=" << limit;
+      for (bool vnni : {false, true}) {
+        if (vnni && !(available_isas() & static_cast<uint32_t>(Isa::avx512_vnni))) continue;
+        const avx2::PackedWeights packed = avx2::pack_weights(w.data(), n, k, vnni);
+        std::fill(got.begin(), got.end(), int8_t{0});
+        avx2::qgemm_s8_avx2(m, a.data(), 17, packed, avx2::make_row_output_stage(packed, 17, stage), got.data(), 2);
+        EXPECT_EQ(got, expected) << "m=" << m << " limit=" << limit << (vnni ? " vnni" : "");
+      }
     }
   }
 }

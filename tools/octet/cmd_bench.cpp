@@ -67,7 +67,7 @@ Command add_bench_command(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   sub->add_option("model", o->model, "Model file (.onnx or .oct)")->required();
-  sub->add_option("--backend", o->backend, "ref or cpu")->capture_default_str()->check(CLI::IsMember({"ref", "cpu"}));
+  sub->add_option("--backend", o->backend, "ref, cpu or onednn")->capture_default_str()->check(CLI::IsMember(available_backends()));
   sub->add_option("--threads", o->threads, "Threads per kernel")->capture_default_str()->check(CLI::Range(1, 256));
   sub->add_option("--iters", o->iters, "Timed runs")->capture_default_str()->check(CLI::Range(1, 1000000));
   sub->add_option("--warmup", o->warmup, "Untimed runs first")->capture_default_str()->check(CLI::Range(0, 1000000));

@@ -41,8 +41,8 @@ Command add_compare_command(CLI::App& app) {
   sub->add_option("--data-labels", o->data.labels, "Labels .npy for --data x.npy");
   sub->add_option("--limit", o->data.limit, "Evaluate the first N samples only");
   sub->add_option("--threads", o->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
-  sub->add_option("--backend", o->backend, "Backend for every row: ref or cpu")
-      ->capture_default_str()->check(CLI::IsMember({"ref", "cpu"}));
+  sub->add_option("--backend", o->backend, "Backend for every row: ref, cpu or onednn")
+      ->capture_default_str()->check(CLI::IsMember(available_backends()));
   sub->add_flag("--sweep", o->sweep, "Every observer x {per-channel, per-tensor} x {asymmetric, symmetric}");
   sub->add_flag("--json", o->json, "Print the rows as JSON");
   return [o]() {

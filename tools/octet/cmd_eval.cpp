@@ -24,7 +24,7 @@ Command add_eval_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   sub->add_option("model", o->model, "Model file (.onnx or .oct)")->required();
   add_data_options(*sub, o->data, "--data", true);
-  sub->add_option("--backend", o->backend, "Backend: ref (scalar reference) or cpu (SIMD kernels)")->capture_default_str()->check(CLI::IsMember({"ref", "cpu"}));
+  sub->add_option("--backend", o->backend, "Backend: ref (scalar reference), cpu (SIMD kernels) or onednn")->capture_default_str()->check(CLI::IsMember(available_backends()));
   sub->add_option("--threads", o->threads, "Worker threads (one session each)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   sub->add_flag("--json", o->json, "Print one JSON object");

@@ -38,7 +38,7 @@ Command add_run_command(CLI::App& app) {
   sub->add_option("model", options->model, "Model file (.onnx)")->required();
   sub->add_option("--input,-i", options->inputs, "Input .npy file, one per model input (float32)")->required();
   sub->add_option("--output,-o", options->outputs, "Output .npy file, one per model output")->required();
-  sub->add_option("--backend", options->backend, "Backend: ref (scalar reference) or cpu (SIMD kernels)")->capture_default_str()->check(CLI::IsMember({"ref", "cpu"}));
+  sub->add_option("--backend", options->backend, "Backend: ref (scalar reference), cpu (SIMD kernels) or onednn")->capture_default_str()->check(CLI::IsMember(available_backends()));
   sub->add_option("--threads", options->threads, "Threads per kernel (cpu backend)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   return [options]() {
