@@ -104,13 +104,13 @@ Command add_compare_command(CLI::App& app) {
     }
     std::printf("%zu test samples, %zu calibration samples, backend %s\n\n", test.size(),
                 std::min(o->flags.calib_count, calib.size()), o->backend.c_str());
-    std::printf("| %-46s | %7s | %7s | %8s | %10s | %6s | %10s |\n", "model", "top-1", "top-5", "Δ top-1",
+    std::printf("| %-50s | %7s | %7s | %8s | %10s | %6s | %10s |\n", "model", "top-1", "top-5", "Δ top-1",
                 "size (KB)", "size×", "latency ms");
-    std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(48, '-').c_str(), std::string(9, '-').c_str(),
+    std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(52, '-').c_str(), std::string(9, '-').c_str(),
                 std::string(9, '-').c_str(), std::string(10, '-').c_str(), std::string(12, '-').c_str(),
                 std::string(8, '-').c_str(), std::string(12, '-').c_str());
     for (const Row& row : rows)
-      std::printf("| %-46s | %7.2f | %7.2f | %+8.2f | %10.1f | %6.3f | %10.3f |\n", row.name.c_str(),
+      std::printf("| %-50s | %7.2f | %7.2f | %+8.2f | %10.1f | %6.3f | %10.3f |\n", row.name.c_str(),
                   100.0 * row.eval.top1, 100.0 * row.eval.top5, 100.0 * (row.eval.top1 - rows[0].eval.top1),
                   static_cast<double>(row.bytes) / 1024.0,
                   static_cast<double>(row.bytes) / static_cast<double>(rows[0].bytes), row.eval.latency_p50_ms);
