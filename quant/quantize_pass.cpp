@@ -80,6 +80,32 @@ void drop_default_attributes(Node& node, const Shape& weight_shape) {
     node.attrs.erase("kernel_shape");
 }
 
+// A Conv's or Gemm's float weights as [output channels][reduction] rows: Conv's OIHW as it is,
+// Gemm's B transposed to [N, K] when transB = 0 and scaled by alpha.
+struct WeightRows {
+  std::vector<float> values;
+  Shape shape;
+};
+WeightRows weight_rows(const Node& node, const Tensor& weight) {
+  WeightRows rows{std::vector<float>(weight.data<float>(), weight.data<float>() + weight.elements()), weight.shape()};
+  if (node.op != "Gemm") return rows;
+  if (node.attrs.get_int("transB", 0) == 0) {
+    const int64_t dims[2] = {rows.shape[0], rows.shape[1]}, perm[2] = {1, 0};
+    std::vector<float> transposed(rows.values.size());
+    kernels::transpose_ref(2, dims, perm, sizeof(float), rows.values.data(), transposed.data());
+    rows.values.swap(transposed);
+    rows.shape = {rows.shape[1], rows.shape[0]};
+  }
+  const float alpha = node.attrs.get_float("alpha", 1.0f);
+  for (float& v : rows.values) v *= alpha;
+  return rows;
+}
+
+// Gemm's layout attributes no longer apply once the weights are [N, K] rows.
+void erase_gemm_layout_attributes(Node& node) {
+  for (const char* attribute : {"transA", "transB", "alpha", "beta", "broadcast"}) node.attrs.erase(attribute);
+}
+
 class StaticQuantizer {
  public:
   StaticQuantizer(const Graph& source, const RangeProvider& ranges, const QuantizeOptions& options,
@@ -197,11 +223,7 @@ class StaticQuantizer {
       q.inputs[0] = int8_version(node.inputs[0]);
       quantize_parameters(node, q);
       drop_default_attributes(q, source_.value_info(node.inputs[1]).shape);
-      q.attrs.erase("transA");
-      q.attrs.erase("transB");
-      q.attrs.erase("alpha");
-      q.attrs.erase("beta");
-      q.attrs.erase("broadcast");
+      erase_gemm_layout_attributes(q);
     }
     int8_values_.insert(q.outputs[0]);
     out_.nodes.push_back(std::move(q));
@@ -209,22 +231,10 @@ class StaticQuantizer {
 
   // Weights to int8 ([N, K] for Gemm, OIHW for Conv) and bias to int32 in the accumulator scale.
   void quantize_parameters(const Node& node, Node& q) {
-    const Tensor& weight = *source_.initializer(node.inputs[1]);
-    Shape shape = weight.shape();
-    std::vector<float> values(weight.data<float>(), weight.data<float>() + weight.elements());
-    float bias_scale = 1.0f;
-    if (node.op == "Gemm") {
-      const float alpha = node.attrs.get_float("alpha", 1.0f);
-      bias_scale = node.attrs.get_float("beta", 1.0f);
-      if (node.attrs.get_int("transB", 0) == 0) {  // B is [K, N]: store as [N, K]
-        const int64_t dims[2] = {shape[0], shape[1]}, perm[2] = {1, 0};
-        std::vector<float> transposed(values.size());
-        kernels::transpose_ref(2, dims, perm, sizeof(float), values.data(), transposed.data());
-        values.swap(transposed);
-        shape = {shape[1], shape[0]};
-      }
-      for (float& v : values) v *= alpha;
-    }
+    const WeightRows rows = weight_rows(node, *source_.initializer(node.inputs[1]));
+    const std::vector<float>& values = rows.values;
+    const Shape& shape = rows.shape;
+    const float bias_scale = node.op == "Gemm" ? node.attrs.get_float("beta", 1.0f) : 1.0f;
     const int64_t channels = shape[0];
     std::vector<float> scales;
     std::vector<int8_t> codes = quantize_weights(values.data(), channels, shape_elements(shape) / channels,
@@ -294,19 +304,10 @@ Graph quantize_dynamic(const Graph& graph, const QuantizeOptions& options, Quant
       ++r.float_nodes;
       continue;
     }
-    const Tensor& weight = *graph.initializer(node.inputs[1]);
-    Shape shape = weight.shape();
-    std::vector<float> values(weight.data<float>(), weight.data<float>() + weight.elements());
+    const WeightRows rows = weight_rows(node, *graph.initializer(node.inputs[1]));
+    const std::vector<float>& values = rows.values;
+    const Shape& shape = rows.shape;
     if (node.op == "Gemm") {
-      const float alpha = node.attrs.get_float("alpha", 1.0f);
-      if (node.attrs.get_int("transB", 0) == 0) {
-        const int64_t dims[2] = {shape[0], shape[1]}, perm[2] = {1, 0};
-        std::vector<float> transposed(values.size());
-        kernels::transpose_ref(2, dims, perm, sizeof(float), values.data(), transposed.data());
-        values.swap(transposed);
-        shape = {shape[1], shape[0]};
-      }
-      for (float& v : values) v *= alpha;
       if (node.has_input(2)) {
         const Tensor& c = *graph.initializer(node.inputs[2]);
         const float beta = node.attrs.get_float("beta", 1.0f);
@@ -315,7 +316,7 @@ Graph quantize_dynamic(const Graph& graph, const QuantizeOptions& options, Quant
         out.initializers[node.outputs[0] + ".bias_f"] = std::move(bias);
         node.inputs[2] = node.outputs[0] + ".bias_f";
       }
-      for (const char* attribute : {"transA", "transB", "alpha", "beta", "broadcast"}) node.attrs.erase(attribute);
+      erase_gemm_layout_attributes(node);
     }
     std::vector<float> scales;
     std::vector<int8_t> codes = quantize_weights(values.data(), shape[0], shape_elements(shape) / shape[0],

@@ -7,6 +7,7 @@
 
 #include "kernels/avx2/gemm_tile_avx2.hpp"
 #include "kernels/avx2/requantize_avx2.hpp"
+#include "kernels/ref/window_columns.hpp"
 
 namespace octet::kernels::avx2 {
 namespace {
@@ -195,11 +196,8 @@ void im2col(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t in
       for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
         int8_t* row = out + ((ic * s.kernel_h + ky) * s.kernel_w + kx) * cols;
         const int64_t x_offset = kx * s.dilation_w - s.pad_left;
-        // Output columns whose tap lands inside the input row.
-        int64_t begin = x_offset >= 0 ? 0 : (-x_offset + s.stride_w - 1) / s.stride_w;
-        int64_t end = s.in_w - x_offset <= 0 ? 0 : (s.in_w - x_offset - 1) / s.stride_w + 1;
-        begin = std::min(begin, s.out_w);
-        end = std::max(begin, std::min(end, s.out_w));
+        int64_t begin, end;
+        valid_output_columns(s.out_w, s.stride_w, x_offset, s.in_w, begin, end);
         for (int64_t oy = 0; oy < s.out_h; ++oy) {
           int8_t* dst = row + oy * s.out_w;
           const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;

@@ -2,20 +2,9 @@
 
 #include <algorithm>
 
+#include "kernels/ref/window_columns.hpp"
+
 namespace octet::kernels {
-namespace {
-
-// Output columns ox whose input column ox*stride + offset lies inside [0, width): lets the
-// inner loop run without a bounds test (and vectorize) instead of checking every tap.
-void valid_range(int64_t out_size, int64_t stride, int64_t offset, int64_t in_size, int64_t& begin,
-                 int64_t& end) {
-  begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  end = in_size - offset <= 0 ? 0 : (in_size - offset - 1) / stride + 1;
-  begin = std::min(begin, out_size);
-  end = std::min(end, out_size);
-}
-
-}  // namespace
 
 void conv2d_f32_ref(const Conv2dShape& s, const float* input, const float* weight,
                     const float* bias, ClampF32 clamp, float* output) {
@@ -37,7 +26,7 @@ void conv2d_f32_ref(const Conv2dShape& s, const float* input, const float* weigh
             const float tap = w[ky * s.kernel_w + kx];
             const int64_t x_offset = kx * s.dilation_w - s.pad_left;
             int64_t ox_begin, ox_end;
-            valid_range(s.out_w, s.stride_w, x_offset, s.in_w, ox_begin, ox_end);
+            valid_output_columns(s.out_w, s.stride_w, x_offset, s.in_w, ox_begin, ox_end);
             for (int64_t oy = 0; oy < s.out_h; ++oy) {
               const int64_t iy = oy * s.stride_h + y_offset;
               if (iy < 0 || iy >= s.in_h) continue;  // zero padding contributes nothing

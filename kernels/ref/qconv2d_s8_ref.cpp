@@ -3,19 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/ref/window_columns.hpp"
+
 namespace octet::kernels {
-namespace {
-
-// Output columns whose input column ox*stride + offset lies in [0, width): the inner loop then
-// needs no bounds test. Same helper as the fp32 reference.
-void valid_columns(int64_t out_w, int64_t stride, int64_t offset, int64_t in_w, int64_t& begin, int64_t& end) {
-  begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  end = in_w - offset <= 0 ? 0 : (in_w - offset - 1) / stride + 1;
-  begin = std::min(begin, out_w);
-  end = std::min(end, out_w);
-}
-
-}  // namespace
 
 // One output channel at a time: the int32 accumulator plane starts at 0, every (input channel,
 // tap) adds (x - zp) * w to the output positions whose window covers an in-bounds input
@@ -40,7 +30,7 @@ void conv2d_s8_accumulate_ref(const Conv2dShape& s, const int8_t* input, int32_t
             const int32_t tap = w[ky * s.kernel_w + kx];
             const int64_t x_offset = kx * s.dilation_w - s.pad_left;
             int64_t ox_begin, ox_end;
-            valid_columns(s.out_w, s.stride_w, x_offset, s.in_w, ox_begin, ox_end);
+            valid_output_columns(s.out_w, s.stride_w, x_offset, s.in_w, ox_begin, ox_end);
             for (int64_t oy = 0; oy < s.out_h; ++oy) {
               const int64_t iy = oy * s.stride_h + y_offset;
               if (iy < 0 || iy >= s.in_h) continue;
