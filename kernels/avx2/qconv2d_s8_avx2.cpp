@@ -7,7 +7,7 @@
 
 #include "kernels/avx2/gemm_tile_avx2.hpp"
 #include "kernels/avx2/requantize_avx2.hpp"
-#include "kernels/ref/window_columns.hpp"
+#include "kernels/im2col_s8.hpp"
 
 namespace octet::kernels::avx2 {
 namespace {
@@ -184,37 +184,16 @@ void interleave_rows(const int8_t* rows, int64_t row_stride, int64_t depth, int6
   }
 }
 
-// im2col of one group: row k = (ic, ky, kx) holds, for every output pixel, the input value under
-// that tap (the zero point where the tap falls in the padding).
+// im2col of one group: row k = (ic, ky, kx) of the [K][P] matrix.
 void im2col(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point, int8_t* out) {
   const int64_t in_per_group = s.in_channels / s.groups;
   const int64_t cols = s.out_h * s.out_w;
-  const int8_t pad = static_cast<int8_t>(input_zero_point);
   for (int64_t ic = 0; ic < in_per_group; ++ic) {
     const int8_t* plane = image + (group * in_per_group + ic) * s.in_h * s.in_w;
     for (int64_t ky = 0; ky < s.kernel_h; ++ky)
-      for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
-        int8_t* row = out + ((ic * s.kernel_h + ky) * s.kernel_w + kx) * cols;
-        const int64_t x_offset = kx * s.dilation_w - s.pad_left;
-        int64_t begin, end;
-        valid_output_columns(s.out_w, s.stride_w, x_offset, s.in_w, begin, end);
-        for (int64_t oy = 0; oy < s.out_h; ++oy) {
-          int8_t* dst = row + oy * s.out_w;
-          const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;
-          if (iy < 0 || iy >= s.in_h) {
-            std::memset(dst, pad, static_cast<size_t>(s.out_w));
-            continue;
-          }
-          const int8_t* src = plane + iy * s.in_w + x_offset;
-          std::memset(dst, pad, static_cast<size_t>(begin));
-          if (s.stride_w == 1) {
-            std::memcpy(dst + begin, src + begin, static_cast<size_t>(end - begin));
-          } else {
-            for (int64_t ox = begin; ox < end; ++ox) dst[ox] = src[ox * s.stride_w];
-          }
-          std::memset(dst + end, pad, static_cast<size_t>(s.out_w - end));
-        }
-      }
+      for (int64_t kx = 0; kx < s.kernel_w; ++kx)
+        im2col_row_s8(s, plane, ky, kx, static_cast<int8_t>(input_zero_point),
+                      out + ((ic * s.kernel_h + ky) * s.kernel_w + kx) * cols);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/im2col_s8.hpp"
 #include "kernels/isa.hpp"
 #include "kernels/neon/requantize_neon.hpp"
 
@@ -102,38 +103,6 @@ void interleave_k_block(const int8_t* const* rows, int64_t cols, TileShape tile,
       vst1q_s8(dst + col_block_stride, vreinterpretq_s8_s16(vzip1q_s16(r, s)));            // cols 8-11
       vst1q_s8(dst + col_block_stride + 16, vreinterpretq_s8_s16(vzip2q_s16(r, s)));       // cols 12-15
     }
-  }
-}
-
-// Output columns whose input column ox*stride + offset lies in [0, width) (as the reference).
-void valid_columns(int64_t out_w, int64_t stride, int64_t offset, int64_t in_w, int64_t& begin, int64_t& end) {
-  begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  end = in_w - offset <= 0 ? 0 : (in_w - offset - 1) / stride + 1;
-  begin = std::min(begin, out_w);
-  end = std::min(end, out_w);
-  end = std::max(begin, end);
-}
-
-// The im2col row of tap (ky, kx) of one input plane: row[oy * out_w + ox].
-void im2col_row(const Conv2dShape& s, const int8_t* plane, int64_t ky, int64_t kx, int8_t pad, int8_t* row) {
-  const int64_t x_offset = kx * s.dilation_w - s.pad_left;
-  int64_t begin, end;
-  valid_columns(s.out_w, s.stride_w, x_offset, s.in_w, begin, end);
-  for (int64_t oy = 0; oy < s.out_h; ++oy) {
-    int8_t* dst = row + oy * s.out_w;
-    const int64_t iy = oy * s.stride_h + ky * s.dilation_h - s.pad_top;
-    if (iy < 0 || iy >= s.in_h) {
-      std::memset(dst, pad, static_cast<size_t>(s.out_w));
-      continue;
-    }
-    const int8_t* src = plane + iy * s.in_w + x_offset;
-    std::memset(dst, pad, static_cast<size_t>(begin));
-    if (s.stride_w == 1) {
-      std::memcpy(dst + begin, src + begin, static_cast<size_t>(end - begin));
-    } else {
-      for (int64_t ox = begin; ox < end; ++ox) dst[ox] = src[ox * s.stride_w];
-    }
-    std::memset(dst + end, pad, static_cast<size_t>(s.out_w - end));
   }
 }
 
@@ -320,7 +289,7 @@ void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, i
         } else {
           const int64_t ic = k / taps, tap = k % taps;
           int8_t* row = rows_buffer + static_cast<size_t>(i) * row_bytes;
-          im2col_row(s, planes + ic * s.in_h * s.in_w, tap / s.kernel_w, tap % s.kernel_w, pad, row);
+          im2col_row_s8(s, planes + ic * s.in_h * s.in_w, tap / s.kernel_w, tap % s.kernel_w, pad, row);
           rows[i] = row;
         }
       }
