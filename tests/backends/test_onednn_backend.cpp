@@ -367,26 +367,7 @@ class Recorder final : public ExecutionHook {
   std::map<std::string, std::string> backends;
 };
 
-// input -> Conv-BN-Relu -> Conv-BN -> + (1x1 projection) -> Relu -> GlobalAveragePool -> Gemm
-Graph residual_graph() {
-  test::GraphBuilder b("residual", 11);
-  b.input("x", {1, 8, 12, 12});
-  b.conv("c1", "x", "c1o", 8, 16, 3, false, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
-  b.batchnorm("bn1", "c1o", "bn1o", 16);
-  b.node("Relu", "r1", {"bn1o"}, {"r1o"});
-  b.conv("c2", "r1o", "c2o", 16, 16, 3, false, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
-  b.batchnorm("bn2", "c2o", "bn2o", 16);
-  b.conv("proj", "x", "projo", 8, 16, 1, true);
-  b.node("Add", "add", {"bn2o", "projo"}, {"sum"});
-  b.node("Relu", "r2", {"sum"}, {"r2o"});
-  b.node("GlobalAveragePool", "gap", {"r2o"}, {"gapo"});
-  b.node("Flatten", "flat", {"gapo"}, {"flato"});
-  b.random_constant("fc.w", {10, 16}, -1.0f, 1.0f);
-  b.random_constant("fc.b", {10}, -0.1f, 0.1f);
-  b.node("Gemm", "fc", {"flato", "fc.w", "fc.b"}, {"y"}, {{"transB", int64_t{1}}});
-  b.output("y");
-  return b.build();
-}
+Graph residual_graph() { return test::residual_test_graph(11, 8, 16, 12, 10); }
 
 std::vector<Tensor> random_inputs(size_t count, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -138,6 +138,30 @@ class GraphBuilder {
   std::mt19937 rng_;
 };
 
+// The small residual network several test suites quantize and run:
+// input [1,in,size,size] -> Conv3x3-BN-Relu -> Conv3x3-BN -> + (1x1 projection Conv) -> Relu
+//   -> GlobalAveragePool -> Flatten -> Gemm [channels -> classes]
+inline Graph residual_test_graph(uint32_t seed, int64_t in_channels, int64_t channels, int64_t size,
+                                 int64_t classes) {
+  GraphBuilder b("residual", seed);
+  b.input("x", {1, in_channels, size, size});
+  b.conv("c1", "x", "c1o", in_channels, channels, 3, false, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  b.batchnorm("bn1", "c1o", "bn1o", channels);
+  b.node("Relu", "r1", {"bn1o"}, {"r1o"});
+  b.conv("c2", "r1o", "c2o", channels, channels, 3, false, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  b.batchnorm("bn2", "c2o", "bn2o", channels);
+  b.conv("proj", "x", "projo", in_channels, channels, 1, true);
+  b.node("Add", "add", {"bn2o", "projo"}, {"sum"});
+  b.node("Relu", "r2", {"sum"}, {"r2o"});
+  b.node("GlobalAveragePool", "gap", {"r2o"}, {"gapo"});
+  b.node("Flatten", "flat", {"gapo"}, {"flato"});
+  b.random_constant("fc.w", {classes, channels}, -1.0f, 1.0f);
+  b.random_constant("fc.b", {classes}, -0.1f, 0.1f);
+  b.node("Gemm", "fc", {"flato", "fc.w", "fc.b"}, {"y"}, {{"transB", int64_t{1}}});
+  b.output("y");
+  return b.build();
+}
+
 inline std::vector<std::string> node_ops(const Graph& graph) {
   std::vector<std::string> ops;
   for (const auto& node : graph.nodes) ops.push_back(node.op);

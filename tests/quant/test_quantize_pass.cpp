@@ -16,27 +16,7 @@ using namespace octet;
 
 namespace {
 
-// input [1,2,8,8] → Conv-BN-Relu → Conv-BN → + (skip via 1x1 projection Conv) → Relu
-//   → GlobalAveragePool → Flatten → Gemm [4 → 3]
-Graph residual_graph(uint32_t seed = 7) {
-  test::GraphBuilder b("residual", seed);
-  b.input("x", {1, 2, 8, 8});
-  b.conv("c1", "x", "c1o", 2, 4, 3, false, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
-  b.batchnorm("bn1", "c1o", "bn1o", 4);
-  b.node("Relu", "r1", {"bn1o"}, {"r1o"});
-  b.conv("c2", "r1o", "c2o", 4, 4, 3, false, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
-  b.batchnorm("bn2", "c2o", "bn2o", 4);
-  b.conv("proj", "x", "projo", 2, 4, 1, true);
-  b.node("Add", "add", {"bn2o", "projo"}, {"sum"});
-  b.node("Relu", "r2", {"sum"}, {"r2o"});
-  b.node("GlobalAveragePool", "gap", {"r2o"}, {"gapo"});
-  b.node("Flatten", "flat", {"gapo"}, {"flato"});
-  b.random_constant("fc.w", {3, 4}, -1.0f, 1.0f);
-  b.random_constant("fc.b", {3}, -0.1f, 0.1f);
-  b.node("Gemm", "fc", {"flato", "fc.w", "fc.b"}, {"y"}, {{"transB", int64_t{1}}});
-  b.output("y");
-  return b.build();
-}
+Graph residual_graph(uint32_t seed = 7) { return test::residual_test_graph(seed, 2, 4, 8, 3); }
 
 std::vector<Tensor> random_inputs(size_t count, uint32_t seed) {
   std::mt19937 rng(seed);
