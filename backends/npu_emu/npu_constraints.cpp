@@ -207,12 +207,18 @@ LayerCheck check_layer(const NpuConfig& config, const Graph& graph, const Node& 
   return check;
 }
 
-std::string first_per_channel_layer(const Graph& graph) {
+std::vector<std::string> per_channel_layers(const Graph& graph) {
+  std::vector<std::string> layers;
   for (const Node& node : graph.nodes)
     if ((node.op == "QConv" || node.op == "QGemm") && graph.quant.count(node.inputs[1]) &&
         graph.quant.at(node.inputs[1]).per_channel())
-      return node.label();
-  return "";
+      layers.push_back(node.label());
+  return layers;
+}
+
+std::string first_per_channel_layer(const Graph& graph) {
+  const std::vector<std::string> layers = per_channel_layers(graph);
+  return layers.empty() ? "" : layers.front();
 }
 
 }  // namespace octet::npu

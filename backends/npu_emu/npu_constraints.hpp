@@ -51,7 +51,9 @@ LayerCheck check_layer(const NpuConfig& config, const Graph& graph, const Node& 
 // Smallest two's-complement width holding every value in [-bound, bound].
 int32_t signed_bits_for(int64_t bound);
 
-// The first QConv/QGemm with per-channel weights ("QConv 'layer1.conv'"), or "" if none.
+// The QConv/QGemm layers with per-channel weights ("QConv 'layer1.conv'"), in graph order;
+// the first of them, or "" if none.
+std::vector<std::string> per_channel_layers(const Graph& graph);
 std::string first_per_channel_layer(const Graph& graph);
 
 }  // namespace octet::npu

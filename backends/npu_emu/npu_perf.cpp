@@ -16,11 +16,11 @@ int64_t value_bytes(const Graph& graph, const std::string& value) {
 }
 
 int64_t layer_macs(const Graph& graph, const Node& node) {
+  if (node.op != "QConv" && node.op != "QGemm") return 0;
   const Shape& y = graph.value_info(node.outputs[0]).shape;
   const Shape& w = graph.value_info(node.inputs[1]).shape;
-  if (node.op == "QConv") return shape_elements(y) * w[1] * w[2] * w[3];
-  if (node.op == "QGemm") return shape_elements(y) * w[1];
-  return 0;
+  // Each output sums (in_channels / group) x kh x kw products (Conv), or K (Gemm, weight [N, K]).
+  return node.op == "QConv" ? shape_elements(y) * w[1] * w[2] * w[3] : shape_elements(y) * w[1];
 }
 
 int64_t layer_ops(const Graph& graph, const Node& node) {

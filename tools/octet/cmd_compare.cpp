@@ -9,6 +9,7 @@
 #include "engine/session.hpp"
 #include "graph/model_file.hpp"
 #include "quant/observer.hpp"
+#include "tools/octet/backend_options.hpp"
 #include "tools/octet/commands.hpp"
 #include "tools/octet/evaluate.hpp"
 #include "tools/octet/model_loader.hpp"
@@ -28,7 +29,8 @@ struct Row {
 Command add_compare_command(CLI::App& app) {
   auto* sub = app.add_subcommand("compare", "Accuracy, size and latency of fp32 vs int8 static vs int8 dynamic");
   struct Options {
-    std::string model, backend = "ref";
+    std::string model;
+    BackendFlags backend;
     QuantizeFlags flags;
     DataOptions data;
     int threads = 1;
@@ -41,8 +43,7 @@ Command add_compare_command(CLI::App& app) {
   sub->add_option("--data-labels", o->data.labels, "Labels .npy for --data x.npy");
   sub->add_option("--limit", o->data.limit, "Evaluate the first N samples only");
   sub->add_option("--threads", o->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
-  sub->add_option("--backend", o->backend, "Backend for every row: ref, cpu or onednn")
-      ->capture_default_str()->check(CLI::IsMember(available_backends()));
+  add_backend_flags(*sub, o->backend, "ref");
   sub->add_flag("--sweep", o->sweep, "Every observer x {per-channel, per-tensor} x {asymmetric, symmetric}");
   sub->add_flag("--json", o->json, "Print the rows as JSON");
   return [o]() {
@@ -53,8 +54,7 @@ Command add_compare_command(CLI::App& app) {
     const Model fp32 = load_model(o->model);
     std::vector<Row> rows;
     auto evaluate = [&](const Model& model, const std::string& name, size_t bytes) {
-      SessionOptions session;
-      session.backend = o->backend;
+      const SessionOptions session = session_options(o->backend, model);
       rows.push_back({name, evaluate_classifier(compile(model, session), test, o->threads, name), bytes});
     };
     evaluate(fp32, "fp32", file_bytes(o->model));
@@ -103,7 +103,7 @@ Command add_compare_command(CLI::App& app) {
       return 0;
     }
     std::printf("%zu test samples, %zu calibration samples, backend %s\n\n", test.size(),
-                std::min(o->flags.calib_count, calib.size()), o->backend.c_str());
+                std::min(o->flags.calib_count, calib.size()), o->backend.backend.c_str());
     std::printf("| %-50s | %7s | %7s | %8s | %10s | %6s | %10s |\n", "model", "top-1", "top-5", "Δ top-1",
                 "size (KB)", "size×", "latency ms");
     std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(52, '-').c_str(), std::string(9, '-').c_str(),
