@@ -16,8 +16,11 @@ namespace octet::npu {
 //             away from zero: exactly kernels/requantize.hpp (TFLite, the ref backend).
 //   half_up:  one rounding, ties toward +infinity, as many NPUs do it:
 //             (x' * M0 + 2^(30 + right)) >> (31 + right) in int64, x' = x << left (saturated).
-// They differ only where gemmlowp's rounding meets an exact half: an exact tie of x * M below
-// zero, or a value within 2^-(right+1) of a half that the first rounding turned into a tie.
+// gemmlowp's first rounding (the high multiply) also takes ties toward +infinity; its second
+// (the division by 2^right) takes them away from zero. So the two modes differ only where that
+// second rounding meets an exact half, and then by 1: an exact tie of x * M below zero, or a
+// near tie (within 2^-(right+1) of a half) that the first rounding turned into an exact one.
+// Without a right shift they agree everywhere.
 enum class Rounding { gemmlowp, half_up };
 
 inline int32_t saturate_to_int32(int64_t value) {
