@@ -100,6 +100,25 @@ TEST(NpuBackend, DefaultConfigIsBitIdenticalToRefOnAResidualModel) {
   }
 }
 
+TEST(NpuBackend, HalfUpRoundingRunsEverythingAndStaysCloseToRef) {
+  // Same placement as the default; outputs differ from ref only through the rounding of ties
+  // (tests/backends/test_npu_kernels.cpp pins that down), so they stay close.
+  const Model model = quantized_residual(false);
+  ConfigFile config("\"rounding\": \"gemmlowp\"", "\"rounding\": \"half_up\"");
+  Session ref(model);
+  Session npu(model, npu_options(config.path()));
+  for (const auto& [name, backend] : placement(npu.plan())) {
+    if (name.find("quantize") == std::string::npos) {
+      EXPECT_EQ(backend, "npu") << name;
+    }
+  }
+  std::mt19937 rng(9);
+  for (int i = 0; i < 8; ++i) {
+    const Tensor x = test::random_tensor({1, 3, 10, 10}, rng);
+    test::expect_close(npu.run({x})[0], ref.run({x})[0], 0.25, "half_up vs gemmlowp");
+  }
+}
+
 TEST(NpuBackend, RefusedLayersRunOnTheHostAndSayWhy) {
   const Model model = quantized_residual(false);
   Session ref(model);
