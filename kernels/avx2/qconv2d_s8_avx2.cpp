@@ -7,7 +7,8 @@
 
 #include "kernels/avx2/gemm_tile_avx2.hpp"
 #include "kernels/avx2/requantize_avx2.hpp"
-#include "kernels/im2col_s8.hpp"
+#include "kernels/avx512/qgemm_s8_avx512_vnni.hpp"
+#include "kernels/phase_planes_s8.hpp"
 
 namespace octet::kernels::avx2 {
 namespace {
@@ -148,23 +149,39 @@ size_t panel_bytes(const PackedWeights& w, int64_t cols) {
 
 namespace {
 
-// Interleaves K rows of `cols` int8 values (row k at rows + k * row_stride) into the panel layout
+// Interleaves K rows of `cols` int8 values (row k at rows[k]) into the panel layout
 // [col blocks of 16][K/4][16 cols][4 k] as u = x + 128. Rows at or past `depth` (padding up to a
-// multiple of 4) are zero; columns past `cols` (padding up to 16) are zero.
-void interleave_rows(const int8_t* rows, int64_t row_stride, int64_t depth, int64_t cols, int64_t padded_depth,
-                     uint8_t* panel) {
+// multiple of 4) are zero; columns past `cols` (padding up to 16) are zero. Threads split the K
+// quads: each writes its own part of the panel.
+void interleave_rows(const int8_t* const* rows, int64_t depth, int64_t cols, int64_t padded_depth, uint8_t* panel,
+                     int threads) {
   const int64_t quads = padded_depth / 4;
-  const int64_t full_blocks = cols / kColTile;
   const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));  // x + 128 == x ^ 0x80 on bytes
   const __m128i zero_row = _mm_setzero_si128();
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && quads * cols >= (1 << 16))
   for (int64_t q = 0; q < quads; ++q) {
     const int8_t* row[4];
-    for (int r = 0; r < 4; ++r) row[r] = 4 * q + r < depth ? rows + (4 * q + r) * row_stride : nullptr;
-    for (int64_t cb = 0; cb < full_blocks; ++cb) {
+    for (int r = 0; r < 4; ++r) row[r] = 4 * q + r < depth ? rows[4 * q + r] : nullptr;
+    // The last, partial block goes through a zero-padded copy of its columns so it takes the
+    // same vector path (a scalar loop here cost more than the GEMM on 7x7 feature maps).
+    const int64_t blocks = (cols + kColTile - 1) / kColTile;
+    for (int64_t cb = 0; cb < blocks; ++cb) {
+      const int64_t count = std::min<int64_t>(kColTile, cols - cb * kColTile);
+      alignas(16) int8_t tail[4][kColTile];
       __m128i v[4];
-      for (int r = 0; r < 4; ++r)
-        v[r] = row[r] ? _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row[r] + cb * kColTile)), flip)
-                      : zero_row;
+      for (int r = 0; r < 4; ++r) {
+        if (!row[r]) {
+          v[r] = zero_row;
+          continue;
+        }
+        const int8_t* src = row[r] + cb * kColTile;
+        if (count < kColTile) {
+          std::memset(tail[r], -128, kColTile);  // u = 0 after the flip, as padding must be
+          std::memcpy(tail[r], src, static_cast<size_t>(count));
+          src = tail[r];
+        }
+        v[r] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), flip);
+      }
       // Byte-interleave 4 rows: [c0k0 c0k1 c0k2 c0k3 c1k0 ...].
       const __m128i ab_lo = _mm_unpacklo_epi8(v[0], v[1]), ab_hi = _mm_unpackhi_epi8(v[0], v[1]);
       const __m128i cd_lo = _mm_unpacklo_epi8(v[2], v[3]), cd_hi = _mm_unpackhi_epi8(v[2], v[3]);
@@ -174,27 +191,12 @@ void interleave_rows(const int8_t* rows, int64_t row_stride, int64_t depth, int6
       _mm_store_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
       _mm_store_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
     }
-    if (full_blocks * kColTile < cols) {
-      uint8_t* dst = panel + (full_blocks * quads + q) * kColTile * 4;
-      std::memset(dst, 0, kColTile * 4);
-      for (int64_t col = full_blocks * kColTile; col < cols; ++col)
-        for (int r = 0; r < 4; ++r)
-          dst[(col % kColTile) * 4 + r] = row[r] ? static_cast<uint8_t>(row[r][col] + 128) : 0;
-    }
   }
 }
 
-// im2col of one group: row k = (ic, ky, kx) of the [K][P] matrix.
-void im2col(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point, int8_t* out) {
-  const int64_t in_per_group = s.in_channels / s.groups;
-  const int64_t cols = s.out_h * s.out_w;
-  for (int64_t ic = 0; ic < in_per_group; ++ic) {
-    const int8_t* plane = image + (group * in_per_group + ic) * s.in_h * s.in_w;
-    for (int64_t ky = 0; ky < s.kernel_h; ++ky)
-      for (int64_t kx = 0; kx < s.kernel_w; ++kx)
-        im2col_row_s8(s, plane, ky, kx, static_cast<int8_t>(input_zero_point),
-                      out + ((ic * s.kernel_h + ky) * s.kernel_w + kx) * cols);
-  }
+bool is_pointwise(const Conv2dShape& s) {
+  return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+         s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
 }
 
 // Scratch buffers per thread: the kernels are shared (const) across sessions and threads.
@@ -207,24 +209,33 @@ uint8_t* scratch(size_t bytes) {
 
 }  // namespace
 
+int64_t conv_panel_columns(const Conv2dShape& s) {
+  return is_pointwise(s) ? s.out_h * s.out_w : phase_plane_columns(s);
+}
+
 void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point,
-                     int64_t padded_depth, uint8_t* panel) {
+                     int64_t padded_depth, uint8_t* panel, int threads) {
   const int64_t in_per_group = s.in_channels / s.groups;
-  const int64_t cols = s.out_h * s.out_w;
   const int64_t depth = in_per_group * s.kernel_h * s.kernel_w;
-  const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
-                         s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
-  if (pointwise) {  // the input planes already are the [K][P] matrix
-    interleave_rows(image + group * in_per_group * cols, cols, depth, cols, padded_depth, panel);
+  thread_local std::vector<const int8_t*> rows;
+  rows.resize(static_cast<size_t>(depth));
+  if (is_pointwise(s)) {  // the input planes already are the [K][P] matrix
+    const int64_t cols = s.out_h * s.out_w;
+    for (int64_t k = 0; k < depth; ++k) rows[static_cast<size_t>(k)] = image + (group * in_per_group + k) * cols;
+    interleave_rows(rows.data(), depth, cols, padded_depth, panel, threads);
     return;
   }
-  int8_t* columns = reinterpret_cast<int8_t*>(scratch<1>(static_cast<size_t>(depth * cols)));
-  im2col(s, image, group, input_zero_point, columns);
-  interleave_rows(columns, cols, depth, cols, padded_depth, panel);
+  int8_t* planes = reinterpret_cast<int8_t*>(scratch<1>(phase_plane_bytes(s)));
+  phase_plane_rows_s8(s, image, group, static_cast<int8_t>(input_zero_point), planes, rows.data());
+  interleave_rows(rows.data(), depth, phase_plane_columns(s), padded_depth, panel, threads);
 }
 
 void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols, int8_t* out,
                  int64_t row_stride, int threads) {
+  if (w.vnni) {  // packed for the AVX-512-VNNI tiles: same layouts, wider registers, larger tiles
+    avx512::qgemm_packed_vnni(w, s, panel, cols, out, row_stride, threads);
+    return;
+  }
   const int64_t row_blocks = w.padded_rows / kRowTile;
   const int64_t col_blocks = round_up(cols, kColTile) / kColTile;
   const int64_t tiles = row_blocks * col_blocks;
@@ -237,9 +248,7 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
     const int64_t cb = t / row_blocks, rb = t % row_blocks;
     const int64_t col = cb * kColTile, row = rb * kRowTile;
     int8_t* dst = out + row * row_stride + col;
-    if (w.vnni)
-      vnni_tile_4x16(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
-    else if (w.split)
+    if (w.split)
       tile_4x16<true>(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
     else
       tile_4x16<false>(w, s, panel + cb * block_bytes, rb, w.rows - row, cols - col, dst, row_stride);
@@ -249,16 +258,23 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
 void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_zero_point,
                      const std::vector<PackedWeights>& weights, const std::vector<RowOutputStage>& stages,
                      int8_t* output, int threads) {
-  const int64_t cols = s.out_h * s.out_w;
+  const int64_t pixels = s.out_h * s.out_w;
+  const int64_t cols = conv_panel_columns(s);  // > pixels: extended columns, compacted below
   const int64_t out_per_group = s.out_channels / s.groups;
   for (int64_t n = 0; n < s.batch; ++n) {
     const int8_t* image = input + n * s.in_channels * s.in_h * s.in_w;
     for (int64_t g = 0; g < s.groups; ++g) {
       const PackedWeights& w = weights[static_cast<size_t>(g)];
       uint8_t* panel = scratch<0>(panel_bytes(w, cols));
-      pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel);
-      int8_t* out = output + (n * s.out_channels + g * out_per_group) * cols;
-      gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, out, cols, threads);
+      pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel, threads);
+      int8_t* out = output + (n * s.out_channels + g * out_per_group) * pixels;
+      if (cols == pixels) {
+        gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, out, cols, threads);
+      } else {
+        int8_t* extended = reinterpret_cast<int8_t*>(scratch<2>(static_cast<size_t>(w.rows * cols)));
+        gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, extended, cols, threads);
+        compact_extended_columns_s8(s, w.rows, extended, out);
+      }
     }
   }
 }
@@ -301,7 +317,7 @@ void gemv_rows(const PackedWeights& w, const uint8_t* broadcast, int64_t row_blo
 void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* a, int8_t* out, int threads) {
   const int64_t quads = w.padded_depth / 4;
   // Each 16-byte group holds one quad of u = a + 128 repeated for the 4 rows of a block.
-  uint8_t* broadcast = scratch<2>(static_cast<size_t>(quads * 16));
+  uint8_t* broadcast = scratch<3>(static_cast<size_t>(quads * 16));
   for (int64_t q = 0; q < quads; ++q)
     for (int r = 0; r < 4; ++r)
       for (int j = 0; j < 4; ++j) {
@@ -312,7 +328,7 @@ void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* 
   std::vector<int32_t> acc(static_cast<size_t>(w.padded_rows + 8), 0);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && w.padded_rows * w.padded_depth >= (1 << 18))
   for (int64_t rb = 0; rb < row_blocks; ++rb) {
-    if (w.vnni) vnni_gemv_rows(w, broadcast, rb, acc.data() + rb * 4);
+    if (w.vnni) avx512::qgemv_rows_vnni(w, broadcast, rb, acc.data() + rb * 4);
     else if (w.split) gemv_rows<true>(w, broadcast, rb, acc.data() + rb * 4);
     else gemv_rows<false>(w, broadcast, rb, acc.data() + rb * 4);
   }

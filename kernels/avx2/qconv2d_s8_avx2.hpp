@@ -53,10 +53,14 @@ RowOutputStage make_row_output_stage(const PackedWeights& weights, int32_t input
 // Bytes of the packed activation panel for `cols` columns.
 size_t panel_bytes(const PackedWeights& weights, int64_t cols);
 
-// im2col of one image and one group into the packed panel (u = x + 128; padding holds the zero
-// point, i.e. u = zp + 128).
+// The GEMM columns of a convolution: out_h * out_w for a pointwise (1x1, stride 1, unpadded)
+// convolution, else the extended columns of kernels/phase_planes_s8.hpp (out_h * W, W >= out_w).
+int64_t conv_panel_columns(const Conv2dShape& shape);
+
+// Implicit im2col of one image and one group into the packed panel of conv_panel_columns(shape)
+// columns (u = x + 128; padding holds the zero point, i.e. u = zp + 128).
 void pack_conv_panel(const Conv2dShape& shape, const int8_t* image, int64_t group, int32_t input_zero_point,
-                     int64_t padded_depth, uint8_t* panel);
+                     int64_t padded_depth, uint8_t* panel, int threads = 1);
 
 // out[row][col] for rows [0, rows) and all cols, rows `row_stride` apart. Threads split the
 // tiles; each output is computed by exactly one thread in a fixed order, so results do not
