@@ -166,29 +166,6 @@ TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
 
 namespace {
 
-TEST(ElementwiseAvx2, QAddEveryPairOfCodesBitExact) {
-  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  // Scales 100x apart, a fused ReLU clamp, a positive output shift: every (a, b) pair.
-  const QAddParams configs[] = {
-      {20, 7, -3, -128, {1073741824, 0}, {1149096268, -6}, {1717986918, -12}, -128, 127},
-      {20, -128, 127, 5, {1500000000, -1}, {1073741824, 0}, {1073741824, 3}, 5, 127},
-  };
-  std::vector<int8_t> a(65536), b(65536), expected(65536), got(65536);
-  for (int i = 0; i < 65536; ++i) {
-    a[static_cast<size_t>(i)] = static_cast<int8_t>(i / 256 - 128);
-    b[static_cast<size_t>(i)] = static_cast<int8_t>(i % 256 - 128);
-  }
-  for (const QAddParams& p : configs) {
-    qadd_s8_ref(65536, a.data(), b.data(), 65536, p, expected.data());
-    avx2::qadd_s8_avx2(65531, a.data(), b.data(), 65536, p, got.data());  // odd count: scalar tail
-    avx2::qadd_s8_avx2(5, a.data() + 65531, b.data() + 65531, 5, p, got.data() + 65531);
-    EXPECT_EQ(got, expected);
-    qadd_s8_ref(100, a.data(), b.data() + 300, 1, p, expected.data());  // broadcast scalar b
-    avx2::qadd_s8_avx2(100, a.data(), b.data() + 300, 1, p, got.data());
-    EXPECT_TRUE(std::equal(got.begin(), got.begin() + 100, expected.begin()));
-  }
-}
-
 TEST(ElementwiseAvx2, QuantizeAndDequantizeBitExactIncludingSpecialValues) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(3);
