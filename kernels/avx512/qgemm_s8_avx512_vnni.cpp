@@ -116,11 +116,22 @@ void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const ui
 void qgemv_rows_vnni(const PackedWeights& w, const uint8_t* broadcast, int64_t row_block, int32_t* acc4) {
   const int64_t quads = w.padded_depth / 4;
   const int8_t* wp = w.data.data() + row_block * quads * 16;
-  __m512i acc = _mm512_setzero_si512();
+  // Four independent accumulators: one chain would wait on vpdpbusd's latency every 64 bytes,
+  // and this loop is a stream of weights that must run at cache bandwidth.
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  const auto step = [&](__m512i& acc, int64_t at) {
+    acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(reinterpret_cast<const void*>(broadcast + at * 16)),
+                              _mm512_loadu_si512(reinterpret_cast<const void*>(wp + at * 16)));
+  };
   int64_t q = 0;
-  for (; q + 4 <= quads; q += 4)
-    acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(reinterpret_cast<const void*>(broadcast + q * 16)),
-                              _mm512_loadu_si512(reinterpret_cast<const void*>(wp + q * 16)));
+  for (; q + 16 <= quads; q += 16) {
+    step(acc0, q);
+    step(acc1, q + 4);
+    step(acc2, q + 8);
+    step(acc3, q + 12);
+  }
+  for (; q + 4 <= quads; q += 4) step(acc0, q);
+  const __m512i acc = _mm512_add_epi32(_mm512_add_epi32(acc0, acc1), _mm512_add_epi32(acc2, acc3));
   // Fold the four 128-bit lanes (each holds the 4 rows' partial sums).
   __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
   __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
