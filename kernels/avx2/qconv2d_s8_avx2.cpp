@@ -165,7 +165,27 @@ void interleave_rows(const int8_t* const* rows, int64_t depth, int64_t cols, int
     // The last, partial block goes through a zero-padded copy of its columns so it takes the
     // same vector path (a scalar loop here cost more than the GEMM on 7x7 feature maps).
     const int64_t blocks = (cols + kColTile - 1) / kColTile;
-    for (int64_t cb = 0; cb < blocks; ++cb) {
+    int64_t cb = 0;
+    // Two full blocks per step on 256 bits: unpack works within 128-bit lanes, so lane 0 yields
+    // block cb and lane 1 block cb + 1; permute2x128 regroups them.
+    for (; (cb + 2) * kColTile <= cols; cb += 2) {
+      __m256i v[4];
+      for (int r = 0; r < 4; ++r)
+        v[r] = row[r] ? _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[r] + cb * kColTile)),
+                                         _mm256_set1_epi8(static_cast<char>(0x80)))
+                      : _mm256_setzero_si256();
+      const __m256i ab_lo = _mm256_unpacklo_epi8(v[0], v[1]), ab_hi = _mm256_unpackhi_epi8(v[0], v[1]);
+      const __m256i cd_lo = _mm256_unpacklo_epi8(v[2], v[3]), cd_hi = _mm256_unpackhi_epi8(v[2], v[3]);
+      const __m256i p0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), p1 = _mm256_unpackhi_epi16(ab_lo, cd_lo);
+      const __m256i p2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), p3 = _mm256_unpackhi_epi16(ab_hi, cd_hi);
+      uint8_t* first = panel + (cb * quads + q) * kColTile * 4;
+      uint8_t* second = panel + ((cb + 1) * quads + q) * kColTile * 4;
+      _mm256_store_si256(reinterpret_cast<__m256i*>(first), _mm256_permute2x128_si256(p0, p1, 0x20));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(first + 32), _mm256_permute2x128_si256(p2, p3, 0x20));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(second), _mm256_permute2x128_si256(p0, p1, 0x31));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(second + 32), _mm256_permute2x128_si256(p2, p3, 0x31));
+    }
+    for (; cb < blocks; ++cb) {
       const int64_t count = std::min<int64_t>(kColTile, cols - cb * kColTile);
       alignas(16) int8_t tail[4][kColTile];
       __m128i v[4];
