@@ -23,7 +23,7 @@ size_t phase_plane_bytes(const Conv2dShape& s) {
 }
 
 void phase_plane_rows_s8(const Conv2dShape& s, const int8_t* image, int64_t group, int8_t pad, int8_t* storage,
-                         const int8_t** rows) {
+                         const int8_t** rows, int threads) {
   const int64_t in_per_group = s.in_channels / s.groups;
   const int64_t width = phase_plane_width(s), height = plane_height(s);
   const int64_t plane_bytes = width * height;
@@ -35,6 +35,7 @@ void phase_plane_rows_s8(const Conv2dShape& s, const int8_t* image, int64_t grou
     for (int64_t kx = 0; kx < s.kernel_w; ++kx)
       if (few_phases)
         used[(ky * s.dilation_h % s.stride_h) * s.stride_w + kx * s.dilation_w % s.stride_w] = true;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && in_per_group > 1 && in_per_group * s.in_h * s.in_w >= (1 << 16))
   for (int64_t ic = 0; ic < in_per_group; ++ic) {
     const int8_t* plane = image + (group * in_per_group + ic) * s.in_h * s.in_w;
     for (int64_t py = 0; py < s.stride_h; ++py)
@@ -71,8 +72,10 @@ void phase_plane_rows_s8(const Conv2dShape& s, const int8_t* image, int64_t grou
       }
 }
 
-void compact_extended_columns_s8(const Conv2dShape& s, int64_t rows, const int8_t* extended, int8_t* output) {
+void compact_extended_columns_s8(const Conv2dShape& s, int64_t rows, const int8_t* extended, int8_t* output,
+                                 int threads) {
   const int64_t width = phase_plane_width(s);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && rows > 1 && rows * s.out_h * s.out_w >= (1 << 16))
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t oy = 0; oy < s.out_h; ++oy)
       std::memcpy(output + (r * s.out_h + oy) * s.out_w, extended + (r * s.out_h + oy) * width,

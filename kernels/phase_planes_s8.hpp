@@ -27,11 +27,13 @@ int64_t phase_plane_columns(const Conv2dShape& shape);
 
 // Builds the phase planes of group `group` of one image into `storage` (phase_plane_bytes),
 // padding with `pad` (the input zero point, real 0), and points rows[k] at im2col row k =
-// (ic, ky, kx) for k < C/groups * kh * kw.
+// (ic, ky, kx) for k < C/groups * kh * kw. `threads` split the channels (pure copies: the result
+// does not depend on it).
 void phase_plane_rows_s8(const Conv2dShape& shape, const int8_t* image, int64_t group, int8_t pad, int8_t* storage,
-                         const int8_t** rows);
+                         const int8_t** rows, int threads = 1);
 
 // Copies the extended GEMM output [rows][out_h * W] into the NCHW output [rows][out_h * out_w].
-void compact_extended_columns_s8(const Conv2dShape& shape, int64_t rows, const int8_t* extended, int8_t* output);
+void compact_extended_columns_s8(const Conv2dShape& shape, int64_t rows, const int8_t* extended, int8_t* output,
+                                 int threads = 1);
 
 }  // namespace octet::kernels

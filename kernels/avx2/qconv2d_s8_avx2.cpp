@@ -246,7 +246,7 @@ void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, i
     return;
   }
   int8_t* planes = reinterpret_cast<int8_t*>(scratch<1>(phase_plane_bytes(s)));
-  phase_plane_rows_s8(s, image, group, static_cast<int8_t>(input_zero_point), planes, rows.data());
+  phase_plane_rows_s8(s, image, group, static_cast<int8_t>(input_zero_point), planes, rows.data(), threads);
   interleave_rows(rows.data(), depth, phase_plane_columns(s), padded_depth, panel, threads);
 }
 
@@ -293,7 +293,7 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
       } else {
         int8_t* extended = reinterpret_cast<int8_t*>(scratch<2>(static_cast<size_t>(w.rows * cols)));
         gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, extended, cols, threads);
-        compact_extended_columns_s8(s, w.rows, extended, out);
+        compact_extended_columns_s8(s, w.rows, extended, out, threads);
       }
     }
   }
