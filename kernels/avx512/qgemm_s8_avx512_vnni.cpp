@@ -94,7 +94,23 @@ void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const ui
   const int64_t row_blocks = w.padded_rows / kRowTile;
   const int64_t col_blocks = (cols + kColTile - 1) / kColTile;
   const int64_t row_tiles = (row_blocks + kMaxRowBlocks - 1) / kMaxRowBlocks;
-  const int64_t col_tiles = (col_blocks + kMaxColBlocks - 1) / kMaxColBlocks;
+  // Column tiles of 3 blocks; a remainder of 1 block becomes 2 + 2 instead (a 1-block tile is
+  // bound by its 8 weight broadcasts per 8 products: ResNet's 7x7 maps have 4 blocks).
+  const bool two_twos = col_blocks % kMaxColBlocks == 1 && col_blocks > kMaxColBlocks;
+  const int64_t full_tiles = col_blocks / kMaxColBlocks - (two_twos ? 1 : 0);
+  const int64_t col_tiles = full_tiles + (two_twos ? 2 : (col_blocks % kMaxColBlocks != 0 ? 1 : 0));
+  const auto column_tile = [&](int64_t ct, int64_t& first_block, int64_t& blocks) {
+    if (ct < full_tiles) {
+      first_block = ct * kMaxColBlocks;
+      blocks = kMaxColBlocks;
+    } else if (two_twos) {
+      first_block = full_tiles * kMaxColBlocks + (ct - full_tiles) * 2;
+      blocks = 2;
+    } else {
+      first_block = full_tiles * kMaxColBlocks;
+      blocks = col_blocks - first_block;
+    }
+  };
   const int64_t tiles = row_tiles * col_tiles;
   const int64_t block_bytes = w.padded_depth * kColTile;
   // Row tiles outermost: one tile's weights (8 rows x K) stay in L1 while the activation panel
@@ -104,9 +120,10 @@ void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const ui
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
   for (int64_t t = 0; t < tiles; ++t) {
     const int64_t rt = t / col_tiles, ct = t % col_tiles;
-    const int64_t rb = rt * kMaxRowBlocks, cb = ct * kMaxColBlocks;
+    const int64_t rb = rt * kMaxRowBlocks;
     const int64_t rbs = std::min<int64_t>(kMaxRowBlocks, row_blocks - rb);
-    const int64_t cbs = std::min<int64_t>(kMaxColBlocks, col_blocks - cb);
+    int64_t cb, cbs;
+    column_tile(ct, cb, cbs);
     const int64_t row = rb * kRowTile, col = cb * kColTile;
     tile_for[rbs - 1][cbs - 1](w, s, panel + cb * block_bytes, block_bytes, rb, w.rows - row, cols - col,
                                out + row * row_stride + col, row_stride);
