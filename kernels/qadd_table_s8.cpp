@@ -5,7 +5,7 @@
 namespace octet::kernels {
 
 std::vector<int8_t> make_qadd_table_s8(const QAddParams& params) {
-  std::vector<int8_t> table(256 * 256);
+  std::vector<int8_t> table(256 * 256 + kQAddTableSlack, 0);
   for (int a = -128; a < 128; ++a)
     for (int b = -128; b < 128; ++b)
       table[static_cast<size_t>((a + 128) * 256 + (b + 128))] =

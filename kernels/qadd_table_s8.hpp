@@ -10,7 +10,9 @@
 
 namespace octet::kernels {
 
-// table[(a + 128) * 256 + (b + 128)] = qadd_one_s8(a, b, params).
+// table[(a + 128) * 256 + (b + 128)] = qadd_one_s8(a, b, params), followed by kQAddTableSlack
+// zero bytes so vector code may gather 32-bit words at any entry.
+constexpr int64_t kQAddTableSlack = 4;
 std::vector<int8_t> make_qadd_table_s8(const QAddParams& params);
 
 // Element-wise over `count` elements; `b` is broadcast when b_count == 1. `threads` split large

@@ -230,7 +230,7 @@ class DequantizeAvx2 final : public Kernel {
 // Residual Add on every ISA: the 64 KB table of kernels/qadd_table_s8.hpp, built here once.
 class QAddTable final : public Kernel {
  public:
-  QAddTable(const Graph& graph, const Node& node, int threads) : threads_(threads) {
+  QAddTable(const Graph& graph, const Node& node, int threads, bool avx2) : threads_(threads), avx2_(avx2) {
     const float inf = std::numeric_limits<float>::infinity();
     const quant::AffineParams output = ref::affine_params(graph, node.outputs[0]);
     const quant::QuantizedRange range =
@@ -243,6 +243,13 @@ class QAddTable final : public Kernel {
     table_ = kernels::make_qadd_table_s8(params_);
   }
   void run(const TensorView* in, TensorView* out) const override {
+#if defined(OCTET_HAVE_AVX2)
+    if (avx2_) {
+      kernels::avx2::qadd_table_s8_avx2(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
+                                        b_count_, table_.data(), out[0].as<int8_t>(), threads_);
+      return;
+    }
+#endif
     kernels::qadd_table_s8(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(), b_count_,
                            table_.data(), out[0].as<int8_t>(), threads_);
   }
@@ -252,6 +259,7 @@ class QAddTable final : public Kernel {
   int64_t b_count_ = 0;
   std::vector<int8_t> table_;
   int threads_ = 1;
+  bool avx2_ = false;  // gather the entries with AVX2
 };
 class CpuBackend final : public Backend {
  public:
@@ -283,7 +291,9 @@ class CpuBackend final : public Backend {
       if (node.op == "QGemm") return std::make_unique<QGemmPacked<Neon>>(graph, node, neon, threads_);
     }
 #endif
-    if (node.op == "QAdd") return std::make_unique<QAddTable>(graph, node, threads_);
+    if (node.op == "QAdd")
+      return std::make_unique<QAddTable>(graph, node, threads_,
+                                         isa_ == kernels::Isa::avx2 || isa_ == kernels::Isa::avx512_vnni);
     return ref_->prepare(graph, node);
   }
 

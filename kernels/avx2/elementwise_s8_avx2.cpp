@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include "kernels/qadd_table_s8.hpp"
 #include "kernels/ref/quantize_ref.hpp"
 
 namespace octet::kernels::avx2 {
@@ -39,6 +40,24 @@ void dequantize_s8_to_f32_avx2(int64_t count, const int8_t* input, float scale, 
   for (; i + 8 <= count; i += 8)
     _mm256_storeu_ps(output + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load8(input + i), z)), s));
   for (; i < count; ++i) output[i] = static_cast<float>(static_cast<int32_t>(input[i]) - zero_point) * scale;
+}
+
+void qadd_table_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const int8_t* table,
+                        int8_t* output, int threads) {
+  const int* words = reinterpret_cast<const int*>(table);
+  const __m256i offset = _mm256_set1_epi32(128);
+  const __m256i b_scalar = _mm256_set1_epi32(b_count == 1 ? b[0] : 0);
+  const int64_t vector_end = count / 8 * 8;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && count >= (1 << 16))
+  for (int64_t i = 0; i < vector_end; i += 8) {
+    const __m256i row = _mm256_slli_epi32(_mm256_add_epi32(load8(a + i), offset), 8);
+    const __m256i col = _mm256_add_epi32(b_count == 1 ? b_scalar : load8(b + i), offset);
+    const __m256i words32 = _mm256_i32gather_epi32(words, _mm256_add_epi32(row, col), 1);
+    // The entry is the word's low byte: sign-extend it, then pack to bytes (exact in [-128, 127]).
+    store8(_mm256_srai_epi32(_mm256_slli_epi32(words32, 24), 24), output + i);
+  }
+  for (int64_t i = vector_end; i < count; ++i)
+    output[i] = table[(static_cast<int32_t>(a[i]) + 128) * 256 + (static_cast<int32_t>(b[i * (b_count != 1)]) + 128)];
 }
 
 }  // namespace octet::kernels::avx2

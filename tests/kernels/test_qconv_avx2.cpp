@@ -287,3 +287,36 @@ TEST(PoolAvx2, GlobalAveragePoolBitExact) {
 }
 
 }  // namespace
+
+#include "kernels/qadd_table_s8.hpp"
+
+namespace {
+
+TEST(ElementwiseAvx2, QAddTableGatherMatchesTheScalarLookup) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  // Every pair of codes in a shuffled order, an odd count (scalar tail), broadcast b, threads.
+  const QAddParams p{20, 7, -3, -128, {1073741824, 0}, {1149096268, -6}, {1717986918, -12}, -128, 127};
+  const std::vector<int8_t> table = octet::kernels::make_qadd_table_s8(p);
+  std::vector<int> order(65536);
+  for (int i = 0; i < 65536; ++i) order[static_cast<size_t>(i)] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(9));
+  std::vector<int8_t> a, b;
+  for (int i = 0; i < 2 * 65536 + 5; ++i) {
+    a.push_back(static_cast<int8_t>(order[static_cast<size_t>(i % 65536)] / 256 - 128));
+    b.push_back(static_cast<int8_t>(order[static_cast<size_t>(i % 65536)] % 256 - 128));
+  }
+  const int64_t count = static_cast<int64_t>(a.size());
+  std::vector<int8_t> expected(a.size()), got(a.size());
+  octet::kernels::qadd_table_s8(count, a.data(), b.data(), count, table.data(), expected.data());
+  for (int threads : {1, 2}) {
+    avx2::qadd_table_s8_avx2(count, a.data(), b.data(), count, table.data(), got.data(), threads);
+    EXPECT_EQ(got, expected) << threads << " thread(s)";
+  }
+  for (int8_t scalar : {int8_t{-128}, int8_t{127}}) {
+    octet::kernels::qadd_table_s8(101, a.data(), &scalar, 1, table.data(), expected.data());
+    avx2::qadd_table_s8_avx2(101, a.data(), &scalar, 1, table.data(), got.data());
+    EXPECT_TRUE(std::equal(got.begin(), got.begin() + 101, expected.begin()));
+  }
+}
+
+}  // namespace
