@@ -30,6 +30,24 @@ int64_t plane_height(const Conv2dShape& s) {
 
 }  // namespace
 
+int64_t phase_plane_height(const Conv2dShape& s) { return plane_height(s); }
+
+int64_t channel_quad_depth(const Conv2dShape& s) {
+  return (s.in_channels / s.groups + 3) / 4 * 4 * s.kernel_h * s.kernel_w;
+}
+
+std::vector<int8_t> reorder_weights_to_channel_quads(const Conv2dShape& s, const int8_t* weights, int64_t rows) {
+  const int64_t channels = s.in_channels / s.groups, taps = s.kernel_h * s.kernel_w;
+  const int64_t depth = channels * taps, quad_depth = channel_quad_depth(s);
+  std::vector<int8_t> reordered(static_cast<size_t>(rows * quad_depth), 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t t = 0; t < taps; ++t)
+        reordered[static_cast<size_t>(r * quad_depth + ((c / 4) * taps + t) * 4 + c % 4)] =
+            weights[r * depth + c * taps + t];
+  return reordered;
+}
+
 int64_t phase_plane_width(const Conv2dShape& s) { return s.out_w + (s.kernel_w - 1) * s.dilation_w / s.stride_w; }
 
 int64_t phase_plane_columns(const Conv2dShape& s) { return s.out_h * phase_plane_width(s); }

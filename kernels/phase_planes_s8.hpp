@@ -13,6 +13,7 @@
 // Plain C++ (one pass over the input); the ISA-specific code interleaves the rows into its panel.
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/ref/conv2d_f32_ref.hpp"
 
@@ -31,6 +32,20 @@ int64_t phase_plane_columns(const Conv2dShape& shape);
 // does not depend on it).
 void phase_plane_rows_s8(const Conv2dShape& shape, const int8_t* image, int64_t group, int8_t pad, int8_t* storage,
                          const int8_t** rows, int threads = 1);
+
+// Rows of one phase plane (out_h + (kh - 1) * dh / sh + 1: one spare row for the last taps).
+int64_t phase_plane_height(const Conv2dShape& shape);
+
+// Channel quads, for GEMM kernels whose unsigned operand holds 4 consecutive K values per 32-bit
+// lane (VNNI): if the phase planes of channels 4c..4c+3 are interleaved byte by byte, the 4
+// bytes of position (i, j) are contiguous, and K ordered as
+//     k' = ((c4 * kh + ky) * kw + kx) * 4 + c % 4      (channels padded to a multiple of 4)
+// makes every K quad (c4, ky, kx) a contiguous run of 4-byte columns at one offset of one
+// interleaved plane: the GEMM reads the planes directly, with no im2col panel at all.
+int64_t channel_quad_depth(const Conv2dShape& shape);  // round_up(C / groups, 4) * kh * kw
+// `weights` is one group's [rows][C/groups * kh * kw] (OIHW); returns [rows][channel_quad_depth]
+// in the k' order above, zero for the padding channels.
+std::vector<int8_t> reorder_weights_to_channel_quads(const Conv2dShape& shape, const int8_t* weights, int64_t rows);
 
 // Copies the extended GEMM output [rows][out_h * W] into the NCHW output [rows][out_h * out_w].
 void compact_extended_columns_s8(const Conv2dShape& shape, int64_t rows, const int8_t* extended, int8_t* output,

@@ -38,7 +38,7 @@ class QConvPacked final : public Kernel {
     const int64_t out_per_group = shape.out_channels / shape.groups;
     const int64_t depth = weight.elements() / shape.out_channels;
     for (int64_t group = 0; group < shape.groups; ++group) {
-      packed_.push_back(isa_.pack(weight.data<int8_t>() + group * out_per_group * depth, out_per_group, depth));
+      packed_.push_back(isa_.pack_conv(shape, weight.data<int8_t>() + group * out_per_group * depth, out_per_group));
       // This group's channels only.
       const int64_t first = group * out_per_group;
       const kernels::QuantizedOutputStage group_stage{
@@ -103,6 +103,9 @@ struct Avx2 {
   Packed pack(const int8_t* w, int64_t rows, int64_t depth) const {
     return kernels::avx2::pack_weights(w, rows, depth, vnni);
   }
+  Packed pack_conv(const kernels::Conv2dShape& shape, const int8_t* w, int64_t rows) const {
+    return kernels::avx2::pack_conv_weights(shape, w, rows, vnni);
+  }
   Stage output_stage(const Packed& p, int32_t zp, const kernels::QuantizedOutputStage& s) const {
     return kernels::avx2::make_row_output_stage(p, zp, s);
   }
@@ -123,6 +126,9 @@ struct Neon {
   bool use_dot = false;
   Packed pack(const int8_t* w, int64_t rows, int64_t depth) const {
     return kernels::neon::pack_weights(w, rows, depth, use_dot);
+  }
+  Packed pack_conv(const kernels::Conv2dShape& shape, const int8_t* w, int64_t rows) const {
+    return pack(w, rows, shape.in_channels / shape.groups * shape.kernel_h * shape.kernel_w);
   }
   Stage output_stage(const Packed& p, int32_t zp, const kernels::QuantizedOutputStage& s) const {
     return kernels::neon::make_row_output_stage(p, zp, s);

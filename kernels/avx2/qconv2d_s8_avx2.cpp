@@ -120,6 +120,16 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, b
   return p;
 }
 
+PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int64_t rows, bool vnni) {
+  const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                         s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
+  if (!vnni || pointwise) return pack_weights(weights, rows, s.in_channels / s.groups * s.kernel_h * s.kernel_w, vnni);
+  const std::vector<int8_t> reordered = reorder_weights_to_channel_quads(s, weights, rows);
+  PackedWeights packed = pack_weights(reordered.data(), rows, channel_quad_depth(s), true);
+  packed.channel_quads = true;
+  return packed;
+}
+
 RowOutputStage make_row_output_stage(const PackedWeights& w, int32_t input_zero_point,
                                      const QuantizedOutputStage& stage) {
   RowOutputStage s;
@@ -275,6 +285,54 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
   }
 }
 
+namespace {
+
+// The channel-quad planes of one image and group, and the pointer of every K quad into them
+// (kernels/phase_planes_s8.hpp): phase planes per channel, then 4 channels byte-interleaved per
+// plane (interleave_rows with one quad: [positions][4]), as u = x + 128.
+const uint8_t* const* pack_channel_quad_planes(const Conv2dShape& s, const int8_t* image, int64_t group,
+                                               int32_t input_zero_point, int threads) {
+  const int64_t channels = s.in_channels / s.groups, quads_of_channels = (channels + 3) / 4;
+  const int64_t phases = s.stride_h * s.stride_w;
+  const int64_t width = phase_plane_width(s), plane = width * phase_plane_height(s);
+  const int64_t quad_plane_bytes = round_up(plane, kColTile) * 4;
+  thread_local std::vector<const int8_t*> tap_rows;
+  tap_rows.resize(static_cast<size_t>(channels * s.kernel_h * s.kernel_w));
+  int8_t* planes = reinterpret_cast<int8_t*>(scratch<1>(phase_plane_bytes(s)));
+  phase_plane_rows_s8(s, image, group, static_cast<int8_t>(input_zero_point), planes, tap_rows.data(), threads);
+  // Slack after the last plane: the GEMM reads whole column tiles past the last column.
+  uint8_t* quad_planes = scratch<5>(static_cast<size_t>(quads_of_channels * phases * quad_plane_bytes + 64 * 64));
+  bool used[64] = {};
+  for (int64_t ky = 0; ky < s.kernel_h; ++ky)
+    for (int64_t kx = 0; kx < s.kernel_w; ++kx)
+      if (phases <= 64) used[(ky * s.dilation_h % s.stride_h) * s.stride_w + kx * s.dilation_w % s.stride_w] = true;
+  const int64_t jobs = quads_of_channels * phases;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && jobs > 1 && jobs * plane >= (1 << 16))
+  for (int64_t job = 0; job < jobs; ++job) {
+    const int64_t c4 = job / phases, phase = job % phases;
+    if (phases <= 64 && !used[phase]) continue;
+    const int8_t* rows[4];
+    for (int64_t r = 0; r < 4; ++r) {
+      const int64_t c = 4 * c4 + r;
+      rows[r] = c < channels ? planes + (c * phases + phase) * plane : nullptr;
+    }
+    interleave_rows(rows, std::min<int64_t>(4, channels - 4 * c4), plane, 4, quad_planes + job * quad_plane_bytes, 1);
+  }
+  thread_local std::vector<const uint8_t*> quad_rows;
+  quad_rows.resize(static_cast<size_t>(quads_of_channels * s.kernel_h * s.kernel_w));
+  for (int64_t c4 = 0; c4 < quads_of_channels; ++c4)
+    for (int64_t ky = 0; ky < s.kernel_h; ++ky)
+      for (int64_t kx = 0; kx < s.kernel_w; ++kx) {
+        const int64_t ty = ky * s.dilation_h, tx = kx * s.dilation_w;
+        const int64_t phase = (ty % s.stride_h) * s.stride_w + tx % s.stride_w;
+        quad_rows[static_cast<size_t>((c4 * s.kernel_h + ky) * s.kernel_w + kx)] =
+            quad_planes + (c4 * phases + phase) * quad_plane_bytes + ((ty / s.stride_h) * width + tx / s.stride_w) * 4;
+      }
+  return quad_rows.data();
+}
+
+}  // namespace
+
 void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_zero_point,
                      const std::vector<PackedWeights>& weights, const std::vector<RowOutputStage>& stages,
                      int8_t* output, int threads) {
@@ -285,9 +343,18 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
     const int8_t* image = input + n * s.in_channels * s.in_h * s.in_w;
     for (int64_t g = 0; g < s.groups; ++g) {
       const PackedWeights& w = weights[static_cast<size_t>(g)];
+      int8_t* out = output + (n * s.out_channels + g * out_per_group) * pixels;
+      if (w.channel_quads) {  // VNNI: no panel, the tiles read the channel-quad planes
+        const int64_t extended_cols = phase_plane_columns(s);
+        const uint8_t* const* quad_rows = pack_channel_quad_planes(s, image, g, input_zero_point, threads);
+        int8_t* extended = reinterpret_cast<int8_t*>(scratch<2>(static_cast<size_t>(w.rows * extended_cols)));
+        avx512::qgemm_quad_rows_vnni(w, stages[static_cast<size_t>(g)], quad_rows, extended_cols, extended,
+                                     extended_cols, threads);
+        compact_extended_columns_s8(s, w.rows, extended, out, threads);
+        continue;
+      }
       uint8_t* panel = scratch<0>(panel_bytes(w, cols));
       pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel, threads);
-      int8_t* out = output + (n * s.out_channels + g * out_per_group) * pixels;
       if (cols == pixels) {
         gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, out, cols, threads);
       } else {

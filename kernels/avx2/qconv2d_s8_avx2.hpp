@@ -31,6 +31,7 @@ struct PackedWeights {
   int64_t padded_rows = 0, padded_depth = 0;
   bool vnni = false;                   // packed for the VNNI tiles (exact for any int8 weight)
   bool split = false;                  // AVX2 only: weights outside [-64, 64], hi/lo halves
+  bool channel_quads = false;          // K in the channel-quad order of kernels/phase_planes_s8.hpp
   std::vector<int8_t> data;            // main (or hi) half, packed
   std::vector<int8_t> low;             // lo half when split
   std::vector<int32_t> row_sums;       // sum_k w[row][k] (padded_rows)
@@ -39,6 +40,11 @@ struct PackedWeights {
 // `weights` is [rows][depth] row-major (OIHW for a convolution: depth = C/g * kh * kw).
 // `vnni`: pack for the AVX-512-VNNI tiles (the CPU must have them: see kernels/isa.hpp).
 PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni = false);
+
+// One group's convolution weights ([rows][C/groups * kh * kw], OIHW). With `vnni`, a convolution
+// that needs im2col (not pointwise) is packed in channel-quad K order, and qconv2d_s8_avx2 then
+// reads its activations from channel-quad planes instead of an im2col panel.
+PackedWeights pack_conv_weights(const Conv2dShape& shape, const int8_t* weights, int64_t rows, bool vnni = false);
 
 // The per-row output stage with the zero-point correction folded into the bias:
 // bias'[row] = bias[row] - (128 + input_zero_point) * row_sums[row].

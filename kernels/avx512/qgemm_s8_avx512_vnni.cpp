@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/avx512/requantize_avx512.hpp"
 
@@ -41,9 +42,13 @@ inline void store_row(__m512i acc, const RowOutputStage& s, int64_t row, int8_t*
 
 // A tile of RowBlocks x 4 rows and ColBlocks x 16 columns. The accumulators are a constant-
 // indexed array in fully unrolled loops, so GCC keeps all of them in zmm registers.
+// Column block c of quad q is the 64 bytes at quad_rows[q] + c * block_stride: a packed panel
+// (quad_rows[q] = panel + 64 q, block_stride = the panel's block size) or channel-quad planes
+// (quad_rows[q] = the tap's plane position, block_stride = 64).
 template <int RowBlocks, int ColBlocks>
-void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t block_bytes,
-          int64_t row_block, int64_t rows_left, int64_t cols_left, int8_t* out, int64_t row_stride) {
+void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows, int64_t block_offset,
+          int64_t block_stride, int64_t row_block, int64_t rows_left, int64_t cols_left, int8_t* out,
+          int64_t row_stride) {
   const int64_t quads = w.padded_depth / 4;
   const int8_t* wp = w.data.data() + row_block * quads * 16;
   __m512i acc[RowBlocks * 4][ColBlocks];
@@ -53,9 +58,10 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel,
     for (int c = 0; c < ColBlocks; ++c) acc[r][c] = _mm512_setzero_si512();
   for (int64_t q = 0; q < quads; ++q) {
     __m512i a[ColBlocks];
+    const uint8_t* columns = quad_rows[q] + block_offset;
 #pragma GCC unroll 3
     for (int c = 0; c < ColBlocks; ++c)
-      a[c] = _mm512_load_si512(reinterpret_cast<const void*>(panel + c * block_bytes + q * 64));
+      a[c] = _mm512_loadu_si512(reinterpret_cast<const void*>(columns + c * block_stride));
 #pragma GCC unroll 2
     for (int b = 0; b < RowBlocks; ++b) {
       const int8_t* quad = wp + (b * quads + q) * 16;
@@ -80,17 +86,15 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel,
   }
 }
 
-using TileFn = void (*)(const PackedWeights&, const RowOutputStage&, const uint8_t*, int64_t, int64_t, int64_t,
-                        int64_t, int8_t*, int64_t);
+using TileFn = void (*)(const PackedWeights&, const RowOutputStage&, const uint8_t* const*, int64_t, int64_t,
+                        int64_t, int64_t, int64_t, int8_t*, int64_t);
 
 // tile_for[row blocks - 1][column blocks - 1]: the edge tiles are the same code, smaller.
 constexpr TileFn tile_for[kMaxRowBlocks][kMaxColBlocks] = {{tile<1, 1>, tile<1, 2>, tile<1, 3>},
                                                            {tile<2, 1>, tile<2, 2>, tile<2, 3>}};
 
-}  // namespace
-
-void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols,
-                       int8_t* out, int64_t row_stride, int threads) {
+void gemm_tiles(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows,
+                int64_t block_stride, int64_t cols, int8_t* out, int64_t row_stride, int threads) {
   const int64_t row_blocks = w.padded_rows / kRowTile;
   const int64_t col_blocks = (cols + kColTile - 1) / kColTile;
   const int64_t row_tiles = (row_blocks + kMaxRowBlocks - 1) / kMaxRowBlocks;
@@ -112,7 +116,6 @@ void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const ui
     }
   };
   const int64_t tiles = row_tiles * col_tiles;
-  const int64_t block_bytes = w.padded_depth * kColTile;
   // Row tiles outermost: one tile's weights (8 rows x K) stay in L1 while the activation panel
   // streams from L2 (measured faster than column-outer on ResNet's 3136 x 64 x 576, equal on
   // the others). Small products stay on one thread (waking a team costs more).
@@ -125,9 +128,25 @@ void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const ui
     int64_t cb, cbs;
     column_tile(ct, cb, cbs);
     const int64_t row = rb * kRowTile, col = cb * kColTile;
-    tile_for[rbs - 1][cbs - 1](w, s, panel + cb * block_bytes, block_bytes, rb, w.rows - row, cols - col,
+    tile_for[rbs - 1][cbs - 1](w, s, quad_rows, cb * block_stride, block_stride, rb, w.rows - row, cols - col,
                                out + row * row_stride + col, row_stride);
   }
+}
+
+}  // namespace
+
+void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols,
+                       int8_t* out, int64_t row_stride, int threads) {
+  const int64_t quads = w.padded_depth / 4;
+  thread_local std::vector<const uint8_t*> quad_rows;
+  quad_rows.resize(static_cast<size_t>(quads));
+  for (int64_t q = 0; q < quads; ++q) quad_rows[static_cast<size_t>(q)] = panel + q * 64;
+  gemm_tiles(w, s, quad_rows.data(), w.padded_depth * kColTile, cols, out, row_stride, threads);
+}
+
+void qgemm_quad_rows_vnni(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows,
+                          int64_t cols, int8_t* out, int64_t row_stride, int threads) {
+  gemm_tiles(w, s, quad_rows, 64, cols, out, row_stride, threads);
 }
 
 void qgemv_rows_vnni(const PackedWeights& w, const uint8_t* broadcast, int64_t row_block, int32_t* acc4) {

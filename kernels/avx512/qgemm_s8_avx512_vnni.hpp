@@ -17,6 +17,12 @@ namespace octet::kernels::avx512 {
 void qgemm_packed_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage, const uint8_t* panel,
                        int64_t cols, int8_t* out, int64_t row_stride, int threads);
 
+// The same GEMM reading its activations straight from channel-quad planes (kernels/
+// phase_planes_s8.hpp): column block c of K quad q is the 64 bytes at quad_rows[q] + 64 c, u8.
+// Reads up to 48 columns past `cols` (their results are dropped): the planes need that slack.
+void qgemm_quad_rows_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage,
+                          const uint8_t* const* quad_rows, int64_t cols, int8_t* out, int64_t row_stride, int threads);
+
 // Four int32 dot products: row block `row_block` (4 rows) of the packed weights against one
 // activation vector pre-broadcast as [quad q for the 4 rows] per 16 bytes.
 void qgemv_rows_vnni(const avx2::PackedWeights& weights, const uint8_t* broadcast, int64_t row_block, int32_t* acc4);

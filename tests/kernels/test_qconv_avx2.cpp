@@ -64,14 +64,22 @@ void check(const Problem& p, std::mt19937& rng) {
   std::vector<int8_t> expected(out_count), got(out_count, 0x55);
   qconv2d_s8_ref(s, x.data(), p.input_zero_point, w.data(), stage, expected.data());
 
-  // Every GEMM path this CPU has: vpmaddubsw (AVX2) and, where present, vpdpbusd (VNNI).
-  std::vector<bool> modes{false};
-  if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) modes.push_back(true);
-  for (bool vnni : modes) {
+  // Every GEMM path this CPU has: vpmaddubsw (AVX2) and, where present, vpdpbusd (VNNI) on an
+  // im2col panel (pack_weights) and on channel-quad planes (pack_conv_weights, the backend's).
+  enum class Mode { avx2, vnni_panel, vnni_channel_quads };
+  std::vector<Mode> modes{Mode::avx2};
+  if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) {
+    modes.push_back(Mode::vnni_panel);
+    modes.push_back(Mode::vnni_channel_quads);
+  }
+  for (Mode mode : modes) {
+    const bool vnni = mode != Mode::avx2;
     std::vector<avx2::PackedWeights> packed;
     std::vector<avx2::RowOutputStage> stages;
     for (int64_t g = 0; g < s.groups; ++g) {
-      packed.push_back(avx2::pack_weights(w.data() + g * out_per_group * depth, out_per_group, depth, vnni));
+      const int8_t* group_weights = w.data() + g * out_per_group * depth;
+      packed.push_back(mode == Mode::vnni_channel_quads ? avx2::pack_conv_weights(s, group_weights, out_per_group, true)
+                                                        : avx2::pack_weights(group_weights, out_per_group, depth, vnni));
       const QuantizedOutputStage group_stage{bias.data() + g * out_per_group, multipliers.data() + g * out_per_group,
                                              true, p.output_zero_point, -128, 127};
       stages.push_back(avx2::make_row_output_stage(packed.back(), p.input_zero_point, group_stage));
@@ -81,7 +89,8 @@ void check(const Problem& p, std::mt19937& rng) {
     avx2::qconv2d_s8_avx2(s, x.data(), p.input_zero_point, packed, stages, got.data(), p.threads);
     size_t differences = 0;
     for (size_t i = 0; i < out_count; ++i) differences += got[i] != expected[i];
-    EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs" << (vnni ? " (vnni)" : " (avx2)");
+    const char* names[] = {" (avx2)", " (vnni, panel)", " (vnni, channel quads)"};
+    EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs" << names[static_cast<int>(mode)];
   }
 }
 TEST(QConvAvx2, BitExactOnRandomShapes) {
