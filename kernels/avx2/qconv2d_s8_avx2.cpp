@@ -9,6 +9,7 @@
 #include "kernels/avx2/requantize_avx2.hpp"
 #include "kernels/avx512/qgemm_s8_avx512_vnni.hpp"
 #include "kernels/phase_planes_s8.hpp"
+#include "kernels/ref/window_columns.hpp"
 
 namespace octet::kernels::avx2 {
 namespace {
@@ -159,68 +160,74 @@ size_t panel_bytes(const PackedWeights& w, int64_t cols) {
 
 namespace {
 
+// One K quad: rows row[0..3] (nullptr = zero) into the quad's 64-byte slots, `quads` apart.
+void interleave_quad(const int8_t* const* row, int64_t cols, int64_t quads, int64_t q, uint8_t* panel) {
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));  // x + 128 == x ^ 0x80 on bytes
+  const __m128i zero_row = _mm_setzero_si128();
+  // The last, partial block goes through a zero-padded copy of its columns so it takes the
+  // same vector path (a scalar loop here cost more than the GEMM on 7x7 feature maps).
+  const int64_t blocks = (cols + kColTile - 1) / kColTile;
+  int64_t cb = 0;
+  // Two full blocks per step on 256 bits: unpack works within 128-bit lanes, so lane 0 yields
+  // block cb and lane 1 block cb + 1; permute2x128 regroups them.
+  for (; (cb + 2) * kColTile <= cols; cb += 2) {
+    __m256i v[4];
+    for (int r = 0; r < 4; ++r)
+      v[r] = row[r] ? _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[r] + cb * kColTile)),
+                                       _mm256_set1_epi8(static_cast<char>(0x80)))
+                    : _mm256_setzero_si256();
+    const __m256i ab_lo = _mm256_unpacklo_epi8(v[0], v[1]), ab_hi = _mm256_unpackhi_epi8(v[0], v[1]);
+    const __m256i cd_lo = _mm256_unpacklo_epi8(v[2], v[3]), cd_hi = _mm256_unpackhi_epi8(v[2], v[3]);
+    const __m256i p0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), p1 = _mm256_unpackhi_epi16(ab_lo, cd_lo);
+    const __m256i p2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), p3 = _mm256_unpackhi_epi16(ab_hi, cd_hi);
+    uint8_t* first = panel + (cb * quads + q) * kColTile * 4;
+    uint8_t* second = panel + ((cb + 1) * quads + q) * kColTile * 4;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(first), _mm256_permute2x128_si256(p0, p1, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(first + 32), _mm256_permute2x128_si256(p2, p3, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(second), _mm256_permute2x128_si256(p0, p1, 0x31));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(second + 32), _mm256_permute2x128_si256(p2, p3, 0x31));
+  }
+  for (; cb < blocks; ++cb) {
+    const int64_t count = std::min<int64_t>(kColTile, cols - cb * kColTile);
+    alignas(16) int8_t tail[4][kColTile];
+    __m128i v[4];
+    for (int r = 0; r < 4; ++r) {
+      if (!row[r]) {
+        v[r] = zero_row;
+        continue;
+      }
+      const int8_t* src = row[r] + cb * kColTile;
+      if (count < kColTile) {
+        std::memset(tail[r], -128, kColTile);  // u = 0 after the flip, as padding must be
+        std::memcpy(tail[r], src, static_cast<size_t>(count));
+        src = tail[r];
+      }
+      v[r] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), flip);
+    }
+    // Byte-interleave 4 rows: [c0k0 c0k1 c0k2 c0k3 c1k0 ...].
+    const __m128i ab_lo = _mm_unpacklo_epi8(v[0], v[1]), ab_hi = _mm_unpackhi_epi8(v[0], v[1]);
+    const __m128i cd_lo = _mm_unpacklo_epi8(v[2], v[3]), cd_hi = _mm_unpackhi_epi8(v[2], v[3]);
+    uint8_t* dst = panel + (cb * quads + q) * kColTile * 4;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab_lo, cd_lo));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
+  }
+}
+
 // Interleaves K rows of `cols` int8 values (row k at rows[k]) into the panel layout
 // [col blocks of 16][K/4][16 cols][4 k] as u = x + 128. Rows at or past `depth` (padding up to a
 // multiple of 4) are zero; columns past `cols` (padding up to 16) are zero. Threads split the K
-// quads: each writes its own part of the panel.
+// quads: each writes its own part of the panel. `panel` need not be aligned (channel-quad
+// planes store rows at any offset).
 void interleave_rows(const int8_t* const* rows, int64_t depth, int64_t cols, int64_t padded_depth, uint8_t* panel,
                      int threads) {
   const int64_t quads = padded_depth / 4;
-  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));  // x + 128 == x ^ 0x80 on bytes
-  const __m128i zero_row = _mm_setzero_si128();
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && quads * cols >= (1 << 16))
   for (int64_t q = 0; q < quads; ++q) {
     const int8_t* row[4];
     for (int r = 0; r < 4; ++r) row[r] = 4 * q + r < depth ? rows[4 * q + r] : nullptr;
-    // The last, partial block goes through a zero-padded copy of its columns so it takes the
-    // same vector path (a scalar loop here cost more than the GEMM on 7x7 feature maps).
-    const int64_t blocks = (cols + kColTile - 1) / kColTile;
-    int64_t cb = 0;
-    // Two full blocks per step on 256 bits: unpack works within 128-bit lanes, so lane 0 yields
-    // block cb and lane 1 block cb + 1; permute2x128 regroups them.
-    for (; (cb + 2) * kColTile <= cols; cb += 2) {
-      __m256i v[4];
-      for (int r = 0; r < 4; ++r)
-        v[r] = row[r] ? _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row[r] + cb * kColTile)),
-                                         _mm256_set1_epi8(static_cast<char>(0x80)))
-                      : _mm256_setzero_si256();
-      const __m256i ab_lo = _mm256_unpacklo_epi8(v[0], v[1]), ab_hi = _mm256_unpackhi_epi8(v[0], v[1]);
-      const __m256i cd_lo = _mm256_unpacklo_epi8(v[2], v[3]), cd_hi = _mm256_unpackhi_epi8(v[2], v[3]);
-      const __m256i p0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), p1 = _mm256_unpackhi_epi16(ab_lo, cd_lo);
-      const __m256i p2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), p3 = _mm256_unpackhi_epi16(ab_hi, cd_hi);
-      uint8_t* first = panel + (cb * quads + q) * kColTile * 4;
-      uint8_t* second = panel + ((cb + 1) * quads + q) * kColTile * 4;
-      _mm256_store_si256(reinterpret_cast<__m256i*>(first), _mm256_permute2x128_si256(p0, p1, 0x20));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(first + 32), _mm256_permute2x128_si256(p2, p3, 0x20));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(second), _mm256_permute2x128_si256(p0, p1, 0x31));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(second + 32), _mm256_permute2x128_si256(p2, p3, 0x31));
-    }
-    for (; cb < blocks; ++cb) {
-      const int64_t count = std::min<int64_t>(kColTile, cols - cb * kColTile);
-      alignas(16) int8_t tail[4][kColTile];
-      __m128i v[4];
-      for (int r = 0; r < 4; ++r) {
-        if (!row[r]) {
-          v[r] = zero_row;
-          continue;
-        }
-        const int8_t* src = row[r] + cb * kColTile;
-        if (count < kColTile) {
-          std::memset(tail[r], -128, kColTile);  // u = 0 after the flip, as padding must be
-          std::memcpy(tail[r], src, static_cast<size_t>(count));
-          src = tail[r];
-        }
-        v[r] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), flip);
-      }
-      // Byte-interleave 4 rows: [c0k0 c0k1 c0k2 c0k3 c1k0 ...].
-      const __m128i ab_lo = _mm_unpacklo_epi8(v[0], v[1]), ab_hi = _mm_unpackhi_epi8(v[0], v[1]);
-      const __m128i cd_lo = _mm_unpacklo_epi8(v[2], v[3]), cd_hi = _mm_unpackhi_epi8(v[2], v[3]);
-      uint8_t* dst = panel + (cb * quads + q) * kColTile * 4;
-      _mm_store_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(ab_lo, cd_lo));
-      _mm_store_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab_lo, cd_lo));
-      _mm_store_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
-      _mm_store_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
-    }
+    interleave_quad(row, cols, quads, q, panel);
   }
 }
 
@@ -287,36 +294,77 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
 
 namespace {
 
-// The channel-quad planes of one image and group, and the pointer of every K quad into them
-// (kernels/phase_planes_s8.hpp): phase planes per channel, then 4 channels byte-interleaved per
-// plane (interleave_rows with one quad: [positions][4]), as u = x + 128.
+// Columns j in [begin, end) of a phase-plane row: row[j] = src[j * stride] (src already offset
+// to the row's first tap). Stride 2 splits 64 source bytes into their even bytes per step.
+void gather_columns(const int8_t* src, int64_t stride, int64_t begin, int64_t end, int64_t src_len, int8_t* row) {
+  int64_t j = begin;
+  if (stride == 1) {
+    std::memcpy(row + begin, src + begin, static_cast<size_t>(end - begin));
+    return;
+  }
+  if (stride == 2) {
+    const __m256i low_bytes = _mm256_set1_epi16(0x00FF);
+    for (; j + 32 <= end && 2 * j + 64 <= src_len; j += 32) {
+      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * j));
+      const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * j + 32));
+      const __m256i even = _mm256_permute4x64_epi64(
+          _mm256_packus_epi16(_mm256_and_si256(lo, low_bytes), _mm256_and_si256(hi, low_bytes)), 0xD8);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + j), even);
+    }
+  }
+  for (; j < end; ++j) row[j] = src[j * stride];
+}
+
+// The channel-quad planes of one image and group (kernels/phase_planes_s8.hpp), built straight
+// from the input: per plane row, the 4 channels' padded rows are gathered into a small buffer
+// and byte-interleaved ([positions][4], u = x + 128). Returns the pointer of every K quad.
+// Each plane is followed by 16 spare positions: a row's last 16-position block may spill into
+// the next row (rewritten next, by the same thread) or, for the last row, into that spare room.
 const uint8_t* const* pack_channel_quad_planes(const Conv2dShape& s, const int8_t* image, int64_t group,
                                                int32_t input_zero_point, int threads) {
   const int64_t channels = s.in_channels / s.groups, quads_of_channels = (channels + 3) / 4;
   const int64_t phases = s.stride_h * s.stride_w;
-  const int64_t width = phase_plane_width(s), plane = width * phase_plane_height(s);
-  const int64_t quad_plane_bytes = round_up(plane, kColTile) * 4;
-  thread_local std::vector<const int8_t*> tap_rows;
-  tap_rows.resize(static_cast<size_t>(channels * s.kernel_h * s.kernel_w));
-  int8_t* planes = reinterpret_cast<int8_t*>(scratch<1>(phase_plane_bytes(s)));
-  phase_plane_rows_s8(s, image, group, static_cast<int8_t>(input_zero_point), planes, tap_rows.data(), threads);
+  const int64_t width = phase_plane_width(s), height = phase_plane_height(s), plane = width * height;
+  const int64_t quad_plane_bytes = round_up((plane + kColTile) * 4, 64);
+  const int64_t row_capacity = round_up(width, kColTile);
   // Slack after the last plane: the GEMM reads whole column tiles past the last column.
   uint8_t* quad_planes = scratch<5>(static_cast<size_t>(quads_of_channels * phases * quad_plane_bytes + 64 * 64));
   bool used[64] = {};
   for (int64_t ky = 0; ky < s.kernel_h; ++ky)
     for (int64_t kx = 0; kx < s.kernel_w; ++kx)
       if (phases <= 64) used[(ky * s.dilation_h % s.stride_h) * s.stride_w + kx * s.dilation_w % s.stride_w] = true;
+  const int8_t pad = static_cast<int8_t>(input_zero_point);
   const int64_t jobs = quads_of_channels * phases;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && jobs > 1 && jobs * plane >= (1 << 16))
-  for (int64_t job = 0; job < jobs; ++job) {
-    const int64_t c4 = job / phases, phase = job % phases;
-    if (phases <= 64 && !used[phase]) continue;
-    const int8_t* rows[4];
-    for (int64_t r = 0; r < 4; ++r) {
-      const int64_t c = 4 * c4 + r;
-      rows[r] = c < channels ? planes + (c * phases + phase) * plane : nullptr;
+#pragma omp parallel num_threads(threads) if (threads > 1 && jobs > 1 && jobs * plane >= (1 << 16))
+  {
+    thread_local std::vector<int8_t> rows_buffer;
+    rows_buffer.resize(static_cast<size_t>(4 * row_capacity));
+#pragma omp for schedule(static)
+    for (int64_t job = 0; job < jobs; ++job) {
+      const int64_t c4 = job / phases, phase = job % phases, py = phase / s.stride_w, px = phase % s.stride_w;
+      if (phases <= 64 && !used[phase]) continue;
+      const int64_t live = std::min<int64_t>(4, channels - 4 * c4);  // channels past C read as zero
+      int64_t begin, end;
+      valid_output_columns(width, s.stride_w, px - s.pad_left, s.in_w, begin, end);
+      uint8_t* dst = quad_planes + job * quad_plane_bytes;
+      for (int64_t i = 0; i < height; ++i) {
+        const int64_t iy = i * s.stride_h + py - s.pad_top;
+        const int8_t* rows[4] = {nullptr, nullptr, nullptr, nullptr};
+        for (int64_t r = 0; r < live; ++r) {
+          int8_t* row = rows_buffer.data() + r * row_capacity;
+          rows[r] = row;
+          if (iy < 0 || iy >= s.in_h) {
+            std::memset(row, pad, static_cast<size_t>(row_capacity));
+            continue;
+          }
+          std::memset(row, pad, static_cast<size_t>(begin));
+          const int8_t* src = image + ((group * channels + 4 * c4 + r) * s.in_h + iy) * s.in_w;
+          gather_columns(src + px - s.pad_left, s.stride_w, begin, end, s.in_w - (px - s.pad_left), row);
+          std::memset(row + end, pad, static_cast<size_t>(row_capacity - end));
+        }
+        interleave_quad(rows, row_capacity, 1, 0, dst + i * width * 4);
+      }
     }
-    interleave_rows(rows, std::min<int64_t>(4, channels - 4 * c4), plane, 4, quad_planes + job * quad_plane_bytes, 1);
   }
   thread_local std::vector<const uint8_t*> quad_rows;
   quad_rows.resize(static_cast<size_t>(quads_of_channels * s.kernel_h * s.kernel_w));
