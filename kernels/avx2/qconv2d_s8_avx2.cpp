@@ -1,6 +1,7 @@
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -134,7 +135,8 @@ PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int
 RowOutputStage make_row_output_stage(const PackedWeights& w, int32_t input_zero_point,
                                      const QuantizedOutputStage& stage) {
   RowOutputStage s;
-  const size_t n = static_cast<size_t>(w.padded_rows);
+  // 8 spare rows: vector code may load 8 rows' parameters from any row below padded_rows.
+  const size_t n = static_cast<size_t>(w.padded_rows + 8);
   s.bias.assign(n, 0);
   s.multiplier.assign(n, 0);
   s.left.assign(n, 0);
@@ -453,7 +455,14 @@ void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* 
   const int64_t quads = w.padded_depth / 4;
   // Each 16-byte group holds one quad of u = a + 128 repeated for the 4 rows of a block.
   uint8_t* broadcast = scratch<3>(static_cast<size_t>(quads * 16));
-  for (int64_t q = 0; q < quads; ++q)
+  const int64_t full_quads = w.depth / 4;
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  for (int64_t q = 0; q < full_quads; ++q) {
+    int32_t quad;
+    std::memcpy(&quad, a + 4 * q, 4);
+    _mm_store_si128(reinterpret_cast<__m128i*>(broadcast + q * 16), _mm_xor_si128(_mm_set1_epi32(quad), flip));
+  }
+  for (int64_t q = full_quads; q < quads; ++q)  // the quad K ends in: zero past the depth
     for (int r = 0; r < 4; ++r)
       for (int j = 0; j < 4; ++j) {
         const int64_t k = 4 * q + j;
@@ -462,33 +471,37 @@ void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* 
   const int64_t row_blocks = w.padded_rows / kRowTile;
   // Scratch, not a vector: a per-call allocation showed up next to a 15 us product.
   int32_t* acc = reinterpret_cast<int32_t*>(scratch<4>(static_cast<size_t>(w.padded_rows + 8) * sizeof(int32_t)));
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && w.padded_rows * w.padded_depth >= (1 << 18))
-  for (int64_t rb = 0; rb < row_blocks; ++rb) {
-    if (w.vnni) avx512::qgemv_rows_vnni(w, broadcast, rb, acc + rb * 4);
-    else if (w.split) gemv_rows<true>(w, broadcast, rb, acc + rb * 4);
-    else gemv_rows<false>(w, broadcast, rb, acc + rb * 4);
-  }
-  // Requantize 8 rows at a time with per-row parameters.
-  for (int64_t row = 0; row < w.rows; row += 8) {
-    const int64_t count = std::min<int64_t>(8, w.rows - row);
-    alignas(32) int32_t bias[8] = {0}, multiplier[8] = {0}, left[8] = {0}, right[8] = {0};
-    for (int64_t i = 0; i < count; ++i) {
-      const size_t r = static_cast<size_t>(row + i);
-      bias[i] = s.bias[r];
-      multiplier[i] = s.multiplier[r];
-      left[i] = s.left[r];
-      right[i] = s.right[r];
+  const bool parallel = threads > 1 && w.padded_rows * w.padded_depth >= (1 << 18);
+  if (w.vnni) {  // one call per thread's share of the row blocks: the per-block work is ~30 cycles
+#pragma omp parallel num_threads(threads) if (parallel)
+    {
+      const int64_t parts = omp_get_num_threads(), part = omp_get_thread_num();
+      avx512::qgemv_rows_vnni(w, broadcast, row_blocks * part / parts, row_blocks * (part + 1) / parts, acc);
     }
-    const LaneRequant lanes{_mm256_load_si256(reinterpret_cast<const __m256i*>(multiplier)),
-                            _mm256_load_si256(reinterpret_cast<const __m256i*>(left)),
-                            _mm256_load_si256(reinterpret_cast<const __m256i*>(right))};
-    __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + row)),
-                                 _mm256_load_si256(reinterpret_cast<const __m256i*>(bias)));
+  } else {
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+    for (int64_t rb = 0; rb < row_blocks; ++rb) {
+      if (w.split) gemv_rows<true>(w, broadcast, rb, acc + rb * 4);
+      else gemv_rows<false>(w, broadcast, rb, acc + rb * 4);
+    }
+  }
+  // Requantize 8 rows at a time with per-row parameters (the stage has 8 spare rows).
+  const auto load = [](const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  for (int64_t row = 0; row < w.rows; row += 8) {
+    const size_t r = static_cast<size_t>(row);
+    const LaneRequant lanes{load(s.multiplier.data() + r), load(s.left.data() + r), load(s.right.data() + r)};
+    __m256i v = _mm256_add_epi32(load(acc + row), load(s.bias.data() + r));
     v = _mm256_add_epi32(multiply_by_quantized_multiplier(v, lanes), _mm256_set1_epi32(s.output_zero_point));
     v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(s.low)), _mm256_set1_epi32(s.high));
-    alignas(32) int32_t result[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(result), v);
-    for (int64_t i = 0; i < count; ++i) out[row + i] = static_cast<int8_t>(result[i]);
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i bytes = _mm_packs_epi16(words, words);
+    if (w.rows - row >= 8) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + row), bytes);
+    } else {
+      alignas(16) int8_t tail[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(tail), bytes);
+      std::memcpy(out + row, tail, static_cast<size_t>(w.rows - row));
+    }
   }
 }
 

@@ -49,8 +49,8 @@ PackedWeights pack_conv_weights(const Conv2dShape& shape, const int8_t* weights,
 // The per-row output stage with the zero-point correction folded into the bias:
 // bias'[row] = bias[row] - (128 + input_zero_point) * row_sums[row].
 struct RowOutputStage {
-  std::vector<int32_t> bias;  // padded_rows
-  std::vector<int32_t> multiplier, left, right;  // padded_rows
+  std::vector<int32_t> bias;  // padded_rows + 8 (spare rows are zero)
+  std::vector<int32_t> multiplier, left, right;  // padded_rows + 8
   int32_t output_zero_point = 0, low = -128, high = 127;
 };
 RowOutputStage make_row_output_stage(const PackedWeights& weights, int32_t input_zero_point,

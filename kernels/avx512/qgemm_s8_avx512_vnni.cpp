@@ -149,32 +149,38 @@ void qgemm_quad_rows_vnni(const PackedWeights& w, const RowOutputStage& s, const
   gemm_tiles(w, s, quad_rows, 64, cols, out, row_stride, threads);
 }
 
-void qgemv_rows_vnni(const PackedWeights& w, const uint8_t* broadcast, int64_t row_block, int32_t* acc4) {
+void qgemv_rows_vnni(const PackedWeights& w, const uint8_t* broadcast, int64_t first_block, int64_t end_block,
+                     int32_t* acc) {
   const int64_t quads = w.padded_depth / 4;
-  const int8_t* wp = w.data.data() + row_block * quads * 16;
-  // Four independent accumulators: one chain would wait on vpdpbusd's latency every 64 bytes,
-  // and this loop is a stream of weights that must run at cache bandwidth.
-  __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-  const auto step = [&](__m512i& acc, int64_t at) {
-    acc = _mm512_dpbusd_epi32(acc, _mm512_load_si512(reinterpret_cast<const void*>(broadcast + at * 16)),
-                              _mm512_loadu_si512(reinterpret_cast<const void*>(wp + at * 16)));
-  };
-  int64_t q = 0;
-  for (; q + 16 <= quads; q += 16) {
-    step(acc0, q);
-    step(acc1, q + 4);
-    step(acc2, q + 8);
-    step(acc3, q + 12);
+  for (int64_t rb = first_block; rb < end_block; ++rb) {
+    const int8_t* wp = w.data.data() + rb * quads * 16;
+    // Four independent accumulators: one chain would wait on vpdpbusd's latency every 64 bytes,
+    // and this loop is a stream of weights that must run at cache bandwidth.
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    const auto step = [&](__m512i& sum, int64_t at) {
+      sum = _mm512_dpbusd_epi32(sum, _mm512_load_si512(reinterpret_cast<const void*>(broadcast + at * 16)),
+                                _mm512_loadu_si512(reinterpret_cast<const void*>(wp + at * 16)));
+    };
+    int64_t q = 0;
+    for (; q + 16 <= quads; q += 16) {
+      // Prefetch 4 KB ahead (two row blocks): the weights stream through once per call.
+      for (int line = 0; line < 4; ++line)
+        _mm_prefetch(reinterpret_cast<const char*>(wp + q * 16 + 4096 + 64 * line), _MM_HINT_T0);
+      step(acc0, q);
+      step(acc1, q + 4);
+      step(acc2, q + 8);
+      step(acc3, q + 12);
+    }
+    for (; q + 4 <= quads; q += 4) step(acc0, q);
+    const __m512i total = _mm512_add_epi32(_mm512_add_epi32(acc0, acc1), _mm512_add_epi32(acc2, acc3));
+    // Fold the four 128-bit lanes (each holds the 4 rows' partial sums).
+    const __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(total), _mm512_extracti64x4_epi64(total, 1));
+    __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+    for (; q < quads; ++q)
+      sum = _mm_dpbusd_epi32(sum, _mm_load_si128(reinterpret_cast<const __m128i*>(broadcast + q * 16)),
+                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(wp + q * 16)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + rb * 4), sum);
   }
-  for (; q + 4 <= quads; q += 4) step(acc0, q);
-  const __m512i acc = _mm512_add_epi32(_mm512_add_epi32(acc0, acc1), _mm512_add_epi32(acc2, acc3));
-  // Fold the four 128-bit lanes (each holds the 4 rows' partial sums).
-  __m256i half = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
-  __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
-  for (; q < quads; ++q)
-    sum = _mm_dpbusd_epi32(sum, _mm_load_si128(reinterpret_cast<const __m128i*>(broadcast + q * 16)),
-                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(wp + q * 16)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(acc4), sum);
 }
 
 }  // namespace octet::kernels::avx512

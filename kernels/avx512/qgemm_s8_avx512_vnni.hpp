@@ -23,8 +23,9 @@ void qgemm_packed_vnni(const avx2::PackedWeights& weights, const avx2::RowOutput
 void qgemm_quad_rows_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage,
                           const uint8_t* const* quad_rows, int64_t cols, int8_t* out, int64_t row_stride, int threads);
 
-// Four int32 dot products: row block `row_block` (4 rows) of the packed weights against one
-// activation vector pre-broadcast as [quad q for the 4 rows] per 16 bytes.
-void qgemv_rows_vnni(const avx2::PackedWeights& weights, const uint8_t* broadcast, int64_t row_block, int32_t* acc4);
+// Row blocks [first_block, end_block) (4 rows each) of the packed weights against one activation
+// vector pre-broadcast as [quad q for the 4 rows] per 16 bytes: acc[4 * block + r].
+void qgemv_rows_vnni(const avx2::PackedWeights& weights, const uint8_t* broadcast, int64_t first_block,
+                     int64_t end_block, int32_t* acc);
 
 }  // namespace octet::kernels::avx512
