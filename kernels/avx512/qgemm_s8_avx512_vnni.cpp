@@ -26,22 +26,32 @@ inline __m512i broadcast_quad(const int8_t* p) {
   return _mm512_set1_epi32(value);
 }
 
-// Requantizes one row's 16 accumulators and stores `count` (<= 16) int8 results.
-inline void store_row(__m512i acc, const RowOutputStage& s, int64_t row, int8_t* out, int64_t count) {
+// Requantizes one tile row (ColBlocks x 16 accumulators, the bias already in them) and stores
+// its first `cols_left` results. The row's parameters are broadcast once for all its blocks,
+// and the rounding-divide constants derived once: this epilogue runs once per 16 outputs.
+template <int ColBlocks>
+inline void store_tile_row(const __m512i* acc, const RowOutputStage& s, int64_t row, int8_t* out, int64_t cols_left) {
   const size_t r = static_cast<size_t>(row);
-  acc = _mm512_add_epi32(acc, _mm512_set1_epi32(s.bias[r]));
-  // Multipliers below 1 (nearly every layer) have no left shift: skip the saturating shift.
-  if (s.left[r] != 0) acc = saturating_left_shift(acc, _mm512_set1_epi32(s.left[r]));
-  __m512i y = rounding_divide_by_pot(rounding_doubling_high_mul(acc, _mm512_set1_epi32(s.multiplier[r])),
-                                     _mm512_set1_epi32(s.right[r]));
-  y = _mm512_add_epi32(y, _mm512_set1_epi32(s.output_zero_point));
-  y = _mm512_min_epi32(_mm512_max_epi32(y, _mm512_set1_epi32(s.low)), _mm512_set1_epi32(s.high));
-  const __m128i bytes = _mm512_cvtepi32_epi8(y);  // exact: already within [low, high] of int8
-  _mm_mask_storeu_epi8(out, static_cast<__mmask16>((uint32_t{1} << count) - 1), bytes);
+  const int32_t left = s.left[r];
+  const __m512i multiplier = _mm512_set1_epi32(s.multiplier[r]);
+  const PotDivisor divisor = pot_divisor(s.right[r]);
+  const __m512i zero_point = _mm512_set1_epi32(s.output_zero_point);
+  const __m512i low = _mm512_set1_epi32(s.low), high = _mm512_set1_epi32(s.high);
+#pragma GCC unroll 3
+  for (int c = 0; c < ColBlocks; ++c) {
+    const int64_t count = std::min<int64_t>(cols_left - c * kColTile, kColTile);
+    if (count <= 0) break;
+    __m512i x = acc[c];
+    // Multipliers below 1 (nearly every layer) have no left shift: skip the saturating shift.
+    if (left != 0) x = saturating_left_shift(x, _mm512_set1_epi32(left));
+    x = rounding_divide_by_pot(rounding_doubling_high_mul(x, multiplier), divisor);
+    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, zero_point), low), high);
+    // Exact: already within [low, high] of int8.
+    _mm_mask_storeu_epi8(out + c * kColTile, static_cast<__mmask16>((uint32_t{1} << count) - 1),
+                         _mm512_cvtepi32_epi8(y));
+  }
 }
 
-// A tile of RowBlocks x 4 rows and ColBlocks x 16 columns. The accumulators are a constant-
-// indexed array in fully unrolled loops, so GCC keeps all of them in zmm registers.
 // Column block c of quad q is the 64 bytes at quad_rows[q] + c * block_stride: a packed panel
 // (quad_rows[q] = panel + 64 q, block_stride = the panel's block size) or channel-quad planes
 // (quad_rows[q] = the tap's plane position, block_stride = 64).
@@ -51,11 +61,12 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
           int64_t row_stride) {
   const int64_t quads = w.padded_depth / 4;
   const int8_t* wp = w.data.data() + row_block * quads * 16;
+  // The accumulators start from the bias.
   __m512i acc[RowBlocks * 4][ColBlocks];
 #pragma GCC unroll 8
   for (int r = 0; r < RowBlocks * 4; ++r)
 #pragma GCC unroll 3
-    for (int c = 0; c < ColBlocks; ++c) acc[r][c] = _mm512_setzero_si512();
+    for (int c = 0; c < ColBlocks; ++c) acc[r][c] = _mm512_set1_epi32(s.bias[static_cast<size_t>(row_block * kRowTile + r)]);
   for (int64_t q = 0; q < quads; ++q) {
     __m512i a[ColBlocks];
     const uint8_t* columns = quad_rows[q] + block_offset;
@@ -77,12 +88,7 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
 #pragma GCC unroll 8
   for (int r = 0; r < RowBlocks * 4; ++r) {
     if (r >= rows_left) break;
-#pragma GCC unroll 3
-    for (int c = 0; c < ColBlocks; ++c) {
-      const int64_t count = std::min<int64_t>(cols_left - c * kColTile, kColTile);
-      if (count > 0)
-        store_row(acc[r][c], s, row_block * kRowTile + r, out + r * row_stride + c * kColTile, count);
-    }
+    store_tile_row<ColBlocks>(acc[r], s, row_block * kRowTile + r, out + r * row_stride, cols_left);
   }
 }
 
