@@ -48,10 +48,7 @@ SampleRunner::SampleRunner(std::shared_ptr<const CompiledPlan> plan, const Singl
 
 EvalResult evaluate_classifier(std::shared_ptr<const CompiledPlan> plan, const data::Dataset& dataset,
                                int threads, const std::string& progress_label) {
-  if (!dataset.has_labels())
-    throw Error("dataset '" + dataset.name() + "' has no labels" +
-                (dataset.has_targets() ? " but has regression targets (use --task regression)"
-                                       : " (give --labels y.npy)"));
+  if (!dataset.has_labels()) throw Error("dataset '" + dataset.name() + "' has no labels (give --labels y.npy)");
   const SingleIo io = dataset_io(*plan, dataset, "model");
   const size_t classes = static_cast<size_t>(shape_elements(io.output.shape));
   for (size_t i = 0; i < dataset.size(); ++i)
