@@ -111,7 +111,8 @@ std::optional<double> parse_sigma(const std::string& text) {
 
 std::optional<uint64_t> parse_seed(const std::string& text) {
   // Digits only: strtoull would accept "-1" and quietly wrap it to 2^64 - 1.
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
   char* end = nullptr;
   errno = 0;
   const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
@@ -186,9 +187,9 @@ void load_npy_targets(Dataset& dataset, const std::string& path, const std::stri
   const std::string what = "targets";
   NpyArray array = read_npy(path, what);
   if (array.dtype != NpyType::f32) {
-    throw file_error(what, path,
-                     std::string("expected float32 ('<f4') targets, got '") + npy_descr(array.dtype) +
-                         "'");
+    throw file_error(
+        what, path,
+        std::string("expected float32 ('<f4') targets, got '") + npy_descr(array.dtype) + "'");
   }
   if (array.shape.empty()) {
     throw file_error(what, path, "expected shape (N, ...) with one target per sample, got ()");

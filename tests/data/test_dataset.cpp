@@ -189,8 +189,11 @@ TEST(DatasetTargets, ScalarTargetsHaveAnEmptyShape) {
 
 TEST(DatasetTargets, WrongCountIsRejectedAndKeepsThePreviousTargets) {
   Dataset d = Dataset::from_floats("f", 3, {2}, {0, 1, 2, 3, 4, 5});
-  EXPECT_TRUE(throws_data_error([&] { d.set_targets({1, 2}, {1, 2, 3, 4, 5}); },
-                                {"3 samples of target shape {1,2} need 6 target values, got 5"}));
+  EXPECT_TRUE(throws_data_error(
+      [&] {
+        d.set_targets({1, 2}, {1, 2, 3, 4, 5});
+      },
+      {"3 samples of target shape {1,2} need 6 target values, got 5"}));
   EXPECT_FALSE(d.has_targets());
   EXPECT_TRUE(throws_data_error([&] { d.set_targets({-2}, {}); }, {"invalid target shape {-2}"}));
   EXPECT_TRUE(throws_data_error([&] { target_of(d, 0); }, {"'f'", "has no regression targets"}));
@@ -256,7 +259,11 @@ TEST(DatasetNoise, BadSigmaIsRejectedAndKeepsThePreviousNoise) {
   Dataset d = rgb_u8();
   d.set_noise(GaussianNoise{0.2, 1});
   for (double sigma : {-0.1, std::nan(""), std::numeric_limits<double>::infinity()}) {
-    EXPECT_TRUE(throws_data_error([&] { d.set_noise(GaussianNoise{sigma, 1}); }, {"'rgb'", "sigma"}));
+    EXPECT_TRUE(throws_data_error(
+        [&] {
+          d.set_noise(GaussianNoise{sigma, 1});
+        },
+        {"'rgb'", "sigma"}));
   }
   EXPECT_EQ(d.noise()->sigma, 0.2);
 }

@@ -296,10 +296,12 @@ TEST_F(DatasetSpec, NoisyParameterErrorsNameTheParameter) {
     expected.push_back("'" + spec + "'");
     EXPECT_TRUE(throws_data_error([&] { load_dataset(spec); }, expected)) << spec;
   }
-  EXPECT_TRUE(throws_data_error([&] { load_dataset("fashion-mnist-noisy:test", files_.path("l.npy")); },
-                                {"labels file is only accepted with .npy"}));
-  EXPECT_TRUE(throws_data_error([&] { load_dataset("fashion-mnist-noisy:test", "", files_.path("t.npy")); },
-                                {"targets file is only accepted with .npy", "carries its own targets"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset("fashion-mnist-noisy:test", files_.path("l.npy")); },
+                        {"labels file is only accepted with .npy"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset("fashion-mnist-noisy:test", "", files_.path("t.npy")); },
+                        {"targets file is only accepted with .npy", "carries its own targets"}));
   EXPECT_TRUE(throws_data_error([&] { load_dataset("fashion-mnist-noisy"); },
                                 {"fashion-mnist-noisy:test|train[:sigma=S][:seed=N]"}));
 }
@@ -338,17 +340,22 @@ TEST_F(DatasetSpec, NpyTargetProblemsAreReported) {
   write_npy(files_.path("t3.npy"), {3, 2}, values.data());
   write_npy(files_.path("ti.npy"), {2}, ints.data());
   write_npy(files_.path("t0d.npy"), {}, values.data());
-  EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("t3.npy")); },
-                                {"x.npy' has 2 samples", "targets '", "t3.npy' have 3"}));
-  EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("ti.npy")); },
-                                {"ti.npy", "expected float32", "'<i8'"}));
-  EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("t0d.npy")); },
-                                {"t0d.npy", "got ()"}));
-  EXPECT_TRUE(throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("none.npy")); },
-                                {"targets '", "none.npy", "cannot open"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("t3.npy")); },
+                        {"x.npy' has 2 samples", "targets '", "t3.npy' have 3"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("ti.npy")); },
+                        {"ti.npy", "expected float32", "'<i8'"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("t0d.npy")); },
+                        {"t0d.npy", "got ()"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset(files_.path("x.npy"), "", files_.path("none.npy")); },
+                        {"targets '", "none.npy", "cannot open"}));
   write_split("fashion-mnist", "t10k", 1, 1);
-  EXPECT_TRUE(throws_data_error([&] { load_dataset("fashion-mnist:test", "", files_.path("x.npy")); },
-                                {"targets file is only accepted with .npy"}));
+  EXPECT_TRUE(
+      throws_data_error([&] { load_dataset("fashion-mnist:test", "", files_.path("x.npy")); },
+                        {"targets file is only accepted with .npy"}));
 }
 
 TEST(DatasetSpecEnvironment, DefaultRootIsUsrShareDatasets) {

@@ -24,14 +24,17 @@ std::vector<uint64_t> first_draws(uint64_t seed, size_t n) {
 }
 
 TEST(SplitMix64, MatchesTheReferenceSequences) {
-  EXPECT_EQ(first_draws(0, 5),
-            (std::vector<uint64_t>{16294208416658607535ULL, 7960286522194355700ULL, 487617019471545679ULL,
-                                   17909611376780542444ULL, 1961750202426094747ULL}));
-  EXPECT_EQ(first_draws(1234567, 5),
-            (std::vector<uint64_t>{6457827717110365317ULL, 3203168211198807973ULL, 9817491932198370423ULL,
-                                   4593380528125082431ULL, 16408922859458223821ULL}));
+  EXPECT_EQ(
+      first_draws(0, 5),
+      (std::vector<uint64_t>{16294208416658607535ULL, 7960286522194355700ULL, 487617019471545679ULL,
+                             17909611376780542444ULL, 1961750202426094747ULL}));
+  EXPECT_EQ(
+      first_draws(1234567, 5),
+      (std::vector<uint64_t>{6457827717110365317ULL, 3203168211198807973ULL, 9817491932198370423ULL,
+                             4593380528125082431ULL, 16408922859458223821ULL}));
   // The state wraps modulo 2^64 on the first step.
-  EXPECT_EQ(first_draws(UINT64_MAX, 2), (std::vector<uint64_t>{16490336266968443936ULL, 16834447057089888969ULL}));
+  EXPECT_EQ(first_draws(UINT64_MAX, 2),
+            (std::vector<uint64_t>{16490336266968443936ULL, 16834447057089888969ULL}));
 }
 
 TEST(SplitMix64, SkipLandsWhereRepeatedDrawsDo) {
@@ -89,7 +92,7 @@ TEST(NoisyPixel, AddsScaledNoiseAndClampsToUnitRange) {
   SplitMix64 d(2026);
   EXPECT_EQ(noisy_pixel(1.0, -1.0, d), 1.0f);  // 1 + 0.545 clamps to 1
   SplitMix64 e(2026);
-  EXPECT_EQ(noisy_pixel(0.3, 0.0, e), 0.3f);   // sigma 0 leaves the value, still two draws
+  EXPECT_EQ(noisy_pixel(0.3, 0.0, e), 0.3f);  // sigma 0 leaves the value, still two draws
   EXPECT_EQ(e.next(), first_draws(2026, 3)[2]);
 }
 

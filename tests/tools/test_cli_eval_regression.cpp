@@ -60,7 +60,8 @@ Expected expected_metrics(const std::vector<float>& output, const std::vector<fl
   Expected e;
   double rel = 0;
   for (size_t k = 0; k < output.size(); ++k) {
-    const double diff = std::fabs(static_cast<double>(output[k]) - static_cast<double>(reference[k]));
+    const double diff =
+        std::fabs(static_cast<double>(output[k]) - static_cast<double>(reference[k]));
     e.mae += diff;
     e.mse += diff * diff;
     if (reference[k] > 0.05) {
@@ -95,8 +96,9 @@ std::string idx_file(const std::vector<uint32_t>& dims, const std::string& paylo
 class CliEvalRegression : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("octet_cli_regression_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("octet_cli_regression_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     write_model("scale.onnx", pointwise_conv_model(kSide, {0.5f}, {0.125f}));
     write_model("identity.onnx", pointwise_conv_model(kSide, {1.0f}, {0.0f}));
@@ -142,8 +144,8 @@ class CliEvalRegression : public ::testing::Test {
 };
 
 TEST_F(CliEvalRegression, MetricsAgainstTargets) {
-  const json out = parse(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                    "--targets", path("t.npy"), "--json"}));
+  const json out = parse(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data",
+                                    path("x.npy"), "--targets", path("t.npy"), "--json"}));
   EXPECT_EQ(out.at("task"), "regression");
   EXPECT_EQ(out.at("samples"), 6);
   EXPECT_FALSE(out.contains("vs_ref"));
@@ -153,11 +155,12 @@ TEST_F(CliEvalRegression, MetricsAgainstTargets) {
 TEST_F(CliEvalRegression, MetricsAgainstAReferenceModel) {
   for (const std::string backend : {"ref", "cpu"}) {
     SCOPED_TRACE(backend);
-    const json out = parse(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                      "--targets", path("t.npy"), "--ref", path("identity.onnx"), "--backend",
-                                      backend, "--json"}));
+    const json out = parse(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data",
+                                      path("x.npy"), "--targets", path("t.npy"), "--ref",
+                                      path("identity.onnx"), "--backend", backend, "--json"}));
     EXPECT_EQ(out.at("ref"), path("identity.onnx"));
-    expect_metrics(out.at("vs_target"), expected_metrics(scaled_inputs(), targets_), inputs_.size());
+    expect_metrics(out.at("vs_target"), expected_metrics(scaled_inputs(), targets_),
+                   inputs_.size());
     // Against the identity model's outputs, i.e. the inputs; abs_rel over inputs above 0.05.
     expect_metrics(out.at("vs_ref"), expected_metrics(scaled_inputs(), inputs_), inputs_.size());
   }
@@ -165,16 +168,20 @@ TEST_F(CliEvalRegression, MetricsAgainstAReferenceModel) {
 
 TEST_F(CliEvalRegression, TextReportShowsInfinitePsnrForExactOutputs) {
   // Targets equal to the inputs: the identity model is exact.
-  CliResult result = run_octet({"eval", path("identity.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                "--targets", path("x.npy"), "--ref", path("identity.onnx")});
+  CliResult result =
+      run_octet({"eval", path("identity.onnx"), "--task", "regression", "--data", path("x.npy"),
+                 "--targets", path("x.npy"), "--ref", path("identity.onnx")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.out.find("data      " + path("x.npy") + " (6 samples)"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("vs target MAE 0  abs_rel 0  PSNR inf dB"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("vs ref    MAE 0  abs_rel 0  PSNR inf dB"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("data      " + path("x.npy") + " (6 samples)"), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("vs target MAE 0  abs_rel 0  PSNR inf dB"), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("vs ref    MAE 0  abs_rel 0  PSNR inf dB"), std::string::npos)
+      << result.out;
 
   // JSON has no infinity: psnr_db is null.
-  const json out = parse(run_octet({"eval", path("identity.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                    "--targets", path("x.npy"), "--json"}));
+  const json out = parse(run_octet({"eval", path("identity.onnx"), "--task", "regression", "--data",
+                                    path("x.npy"), "--targets", path("x.npy"), "--json"}));
   EXPECT_TRUE(out.at("vs_target").at("psnr_db").is_null());
   EXPECT_EQ(out.at("vs_target").at("mae"), 0.0);
 }
@@ -182,8 +189,9 @@ TEST_F(CliEvalRegression, TextReportShowsInfinitePsnrForExactOutputs) {
 TEST_F(CliEvalRegression, ThreadCountAndLimitDoNotChangeTheSums) {
   write_data(96);
   auto eval = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                     "--targets", path("t.npy"), "--ref", path("identity.onnx"), "--json"};
+    std::vector<std::string> args = {"eval",   path("scale.onnx"),    "--task",    "regression",
+                                     "--data", path("x.npy"),         "--targets", path("t.npy"),
+                                     "--ref",  path("identity.onnx"), "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     return parse(run_octet(args));
   };
@@ -198,20 +206,25 @@ TEST_F(CliEvalRegression, ThreadCountAndLimitDoNotChangeTheSums) {
   const size_t n = 5 * kSide * kSide;
   const std::vector<float> scaled = scaled_inputs();
   expect_metrics(limited.at("vs_target"),
-                 expected_metrics({scaled.begin(), scaled.begin() + n}, {targets_.begin(), targets_.begin() + n}), n);
+                 expected_metrics({scaled.begin(), scaled.begin() + n},
+                                  {targets_.begin(), targets_.begin() + n}),
+                 n);
 }
 
 TEST_F(CliEvalRegression, QuantizedModelAgainstItsFloatReference) {
-  CliResult quantized = run_octet({"quantize", path("scale.onnx"), "--calib", path("x.npy"), "-o", path("scale.oct")});
+  CliResult quantized = run_octet(
+      {"quantize", path("scale.onnx"), "--calib", path("x.npy"), "-o", path("scale.oct")});
   ASSERT_EQ(quantized.exit_code, 0) << quantized.err;
-  const json out = parse(run_octet({"eval", path("scale.oct"), "--task", "regression", "--data", path("x.npy"),
-                                    "--targets", path("t.npy"), "--ref", path("scale.onnx"), "--json"}));
+  const json out =
+      parse(run_octet({"eval", path("scale.oct"), "--task", "regression", "--data", path("x.npy"),
+                       "--targets", path("t.npy"), "--ref", path("scale.onnx"), "--json"}));
   // Outputs span [0.125, 0.625]: an int8 step is about 0.002, so the error stays within a step.
   const double mae = out.at("vs_ref").at("mae").get<double>();
   EXPECT_GT(mae, 0.0);
   EXPECT_LT(mae, 0.003);
   EXPECT_GT(out.at("vs_ref").at("psnr_db").get<double>(), 45.0);
-  EXPECT_NEAR(out.at("vs_target").at("mae").get<double>(), expected_metrics(scaled_inputs(), targets_).mae, 0.003);
+  EXPECT_NEAR(out.at("vs_target").at("mae").get<double>(),
+              expected_metrics(scaled_inputs(), targets_).mae, 0.003);
 }
 
 TEST_F(CliEvalRegression, NoisyFashionMnistMatchesNumpy) {
@@ -220,15 +233,19 @@ TEST_F(CliEvalRegression, NoisyFashionMnistMatchesNumpy) {
   fs::create_directories(root);
   std::string pixels(3 * 784, '\0');
   for (size_t k = 0; k < pixels.size(); ++k) pixels[k] = static_cast<char>(k % 256);
-  octet::test::write_bytes((root / "t10k-images-idx3-ubyte").string(), idx_file({3, 28, 28}, pixels));
-  octet::test::write_bytes((root / "t10k-labels-idx1-ubyte").string(), idx_file({3}, std::string(3, '\1')));
+  octet::test::write_bytes((root / "t10k-images-idx3-ubyte").string(),
+                           idx_file({3, 28, 28}, pixels));
+  octet::test::write_bytes((root / "t10k-labels-idx1-ubyte").string(),
+                           idx_file({3}, std::string(3, '\1')));
   write_model("identity28.onnx", pointwise_conv_model(28, {1.0f}, {0.0f}));
   const std::string env = "OCTET_DATASETS_DIR=" + (dir_ / "datasets").string();
 
   // The identity model's errors are the noise itself; NumPy (the training script's noise, then
   // the metrics over the clean float32 targets) gives these.
-  const json out = parse(run_octet({"eval", path("identity28.onnx"), "--task", "regression", "--data",
-                                    "fashion-mnist-noisy:test", "--threads", "2", "--json"}, {env}));
+  const json out =
+      parse(run_octet({"eval", path("identity28.onnx"), "--task", "regression", "--data",
+                       "fashion-mnist-noisy:test", "--threads", "2", "--json"},
+                      {env}));
   EXPECT_EQ(out.at("samples"), 3);
   const json& m = out.at("vs_target");
   EXPECT_NEAR(m.at("mae").get<double>(), 0.13892677603822065, 1e-12);
@@ -237,12 +254,15 @@ TEST_F(CliEvalRegression, NoisyFashionMnistMatchesNumpy) {
   EXPECT_EQ(m.at("abs_rel_elements"), 2222);
 
   // Without noise the inputs are the targets.
-  const json clean = parse(run_octet({"eval", path("identity28.onnx"), "--task", "regression", "--data",
-                                      "fashion-mnist-noisy:test:sigma=0:seed=5", "--json"}, {env}));
+  const json clean =
+      parse(run_octet({"eval", path("identity28.onnx"), "--task", "regression", "--data",
+                       "fashion-mnist-noisy:test:sigma=0:seed=5", "--json"},
+                      {env}));
   EXPECT_EQ(clean.at("vs_target").at("mae"), 0.0);
 
   // The noisy set keeps its labels, so classification on noisy inputs works too.
-  CliResult classify = run_octet({"eval", path("identity28.onnx"), "--data", "fashion-mnist-noisy:test"}, {env});
+  CliResult classify =
+      run_octet({"eval", path("identity28.onnx"), "--data", "fashion-mnist-noisy:test"}, {env});
   EXPECT_EQ(classify.exit_code, 0) << classify.err;
   EXPECT_NE(classify.out.find("top-1"), std::string::npos);
 }
@@ -250,8 +270,8 @@ TEST_F(CliEvalRegression, NoisyFashionMnistMatchesNumpy) {
 TEST_F(CliEvalRegression, ClassificationStaysTheDefault) {
   const std::vector<int64_t> labels = {0, 1, 0, 1, 1, 0};
   octet::data::write_npy(path("l.npy"), {6}, labels.data());
-  const json out = parse(run_octet({"eval", path("classifier.onnx"), "--data", path("x.npy"), "--labels",
-                                    path("l.npy"), "--json"}));
+  const json out = parse(run_octet({"eval", path("classifier.onnx"), "--data", path("x.npy"),
+                                    "--labels", path("l.npy"), "--json"}));
   EXPECT_EQ(out.at("samples"), 6);
   EXPECT_TRUE(out.contains("top1"));
   EXPECT_FALSE(out.contains("vs_target"));
@@ -261,33 +281,36 @@ TEST_F(CliEvalRegression, TargetsMayDropTheBatchDimension) {
   // The classifier's [1,2] output against (N,2) targets: per-sample target shape [2].
   std::vector<float> targets(6 * 2, 0.5f);
   octet::data::write_npy(path("t2.npy"), {6, 2}, targets.data());
-  const json out = parse(run_octet({"eval", path("classifier.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                    "--targets", path("t2.npy"), "--json"}));
+  const json out =
+      parse(run_octet({"eval", path("classifier.onnx"), "--task", "regression", "--data",
+                       path("x.npy"), "--targets", path("t2.npy"), "--json"}));
   EXPECT_EQ(out.at("vs_target").at("elements"), 12);
   // ... and (N,1,1,4,4) targets keep it, against the [1,1,4,4] output.
   const std::vector<int64_t> shape = {6, 1, 1, kSide, kSide};
   octet::data::write_npy(path("t5d.npy"), shape, targets_.data());
-  const json five = parse(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                     "--targets", path("t5d.npy"), "--json"}));
+  const json five = parse(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data",
+                                     path("x.npy"), "--targets", path("t5d.npy"), "--json"}));
   expect_metrics(five.at("vs_target"), expected_metrics(scaled_inputs(), targets_), inputs_.size());
 }
 
 // --- errors: one line naming what is wrong ---
 
 TEST_F(CliEvalRegression, OutputShapeThatDoesNotMatchTheTargets) {
-  CliResult result = run_octet({"eval", path("classifier.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                "--targets", path("t.npy")});
+  CliResult result = run_octet({"eval", path("classifier.onnx"), "--task", "regression", "--data",
+                                path("x.npy"), "--targets", path("t.npy")});
   expect_one_line_error(result, {"model output 'logits'", "[1,2]", "targets", "[1,4,4]"});
 }
 
 TEST_F(CliEvalRegression, ReferenceWithAnotherOutputShape) {
-  CliResult result = run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                "--targets", path("t.npy"), "--ref", path("two_channels.onnx")});
+  CliResult result =
+      run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
+                 "--targets", path("t.npy"), "--ref", path("two_channels.onnx")});
   expect_one_line_error(result, {"--ref model output 'y'", "[1,2,4,4]", "[1,1,4,4]"});
 }
 
 TEST_F(CliEvalRegression, UnknownTask) {
-  CliResult result = run_octet({"eval", path("scale.onnx"), "--task", "segmentation", "--data", path("x.npy")});
+  CliResult result =
+      run_octet({"eval", path("scale.onnx"), "--task", "segmentation", "--data", path("x.npy")});
   expect_one_line_error(result, {"--task", "segmentation", "classification", "regression"});
 }
 
@@ -295,31 +318,33 @@ TEST_F(CliEvalRegression, ClassificationOnADatasetWithoutLabels) {
   expect_one_line_error(run_octet({"eval", path("classifier.onnx"), "--data", path("x.npy")}),
                         {"x.npy", "has no labels", "--labels"});
   // Targets without the regression task are a mistake, not something to ignore.
-  expect_one_line_error(run_octet({"eval", path("classifier.onnx"), "--task", "classification", "--data",
-                                   path("x.npy"), "--targets", path("t.npy")}),
+  expect_one_line_error(run_octet({"eval", path("classifier.onnx"), "--task", "classification",
+                                   "--data", path("x.npy"), "--targets", path("t.npy")}),
                         {"--targets is only used with --task regression"});
 }
 
 TEST_F(CliEvalRegression, RegressionOnADatasetWithoutTargets) {
-  expect_one_line_error(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy")}),
-                        {"x.npy", "no regression targets", "--targets"});
+  expect_one_line_error(
+      run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy")}),
+      {"x.npy", "no regression targets", "--targets"});
 }
 
 TEST_F(CliEvalRegression, ReferenceOnlyWithRegression) {
-  expect_one_line_error(run_octet({"eval", path("classifier.onnx"), "--data", path("x.npy"), "--ref",
-                                   path("classifier.onnx")}),
+  expect_one_line_error(run_octet({"eval", path("classifier.onnx"), "--data", path("x.npy"),
+                                   "--ref", path("classifier.onnx")}),
                         {"--ref is only used with --task regression"});
 }
 
 TEST_F(CliEvalRegression, BadTargetsAndReferenceFiles) {
   std::vector<float> short_targets(5 * kSide * kSide, 0.5f);
   octet::data::write_npy(path("t5.npy"), {5, 1, kSide, kSide}, short_targets.data());
-  expect_one_line_error(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                   "--targets", path("t5.npy")}),
+  expect_one_line_error(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data",
+                                   path("x.npy"), "--targets", path("t5.npy")}),
                         {"x.npy' has 6 samples", "t5.npy' have 5"});
-  expect_one_line_error(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
-                                   "--targets", path("t.npy"), "--ref", path("missing.onnx")}),
-                        {"missing.onnx"});
+  expect_one_line_error(
+      run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data", path("x.npy"),
+                 "--targets", path("t.npy"), "--ref", path("missing.onnx")}),
+      {"missing.onnx"});
   expect_one_line_error(run_octet({"eval", path("scale.onnx"), "--task", "regression", "--data",
                                    "fashion-mnist-noisy:test:sigma=-1"}),
                         {"sigma '-1'"});

@@ -33,7 +33,7 @@ TEST(RegressionMetrics, HandComputedSample) {
 
 TEST(RegressionMetrics, MeansAreOverAllElementsNotPerSample) {
   RegressionMetrics m;
-  m.add(0, sums_of({1.0f, 1.0f}, {0.5f, 0.5f}));                  // |diff| 0.5, 0.5
+  m.add(0, sums_of({1.0f, 1.0f}, {0.5f, 0.5f}));                          // |diff| 0.5, 0.5
   m.add(1, sums_of({0.5f, 0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f, 0.5f}));  // exact
   EXPECT_EQ(m.samples(), 2u);
   EXPECT_EQ(m.elements(), 6u);
@@ -69,7 +69,7 @@ TEST(RegressionMetrics, IdenticalOutputsGiveZeroErrorAndInfinitePsnr) {
 
 TEST(RegressionMetrics, PsnrUsesPeakOne) {
   RegressionMetrics m;
-  m.add(0, sums_of({0.625f, 0.375f}, {0.5f, 0.5f}));  // MSE 1/64
+  m.add(0, sums_of({0.625f, 0.375f}, {0.5f, 0.5f}));    // MSE 1/64
   EXPECT_DOUBLE_EQ(m.psnr(), 10.0 * std::log10(64.0));  // 18.06 dB
 }
 

@@ -22,27 +22,32 @@ Shape without_leading_ones(const Shape& shape) {
 
 }  // namespace
 
-bool same_layout(const Shape& a, const Shape& b) { return without_leading_ones(a) == without_leading_ones(b); }
+bool same_layout(const Shape& a, const Shape& b) {
+  return without_leading_ones(a) == without_leading_ones(b);
+}
 
 RegressionResult evaluate_regression(std::shared_ptr<const CompiledPlan> plan,
                                      std::shared_ptr<const CompiledPlan> reference,
                                      const data::Dataset& dataset, int threads,
                                      const std::string& progress_label) {
   if (!dataset.has_targets())
-    throw Error("dataset '" + dataset.name() +
-                "' has no regression targets (use fashion-mnist-noisy:test|train, or a .npy dataset "
-                "with --targets t.npy)");
+    throw Error(
+        "dataset '" + dataset.name() +
+        "' has no regression targets (use fashion-mnist-noisy:test|train, or a .npy dataset "
+        "with --targets t.npy)");
   const SingleIo io = dataset_io(*plan, dataset, "model");
   const Shape& target_shape = dataset.target_shape();
   if (!same_layout(io.output.shape, target_shape))
-    throw Error("model output '" + io.output.name + "' has shape " + shape_str(io.output.shape) + " but dataset '" +
-                dataset.name() + "' targets have shape " + shape_str(target_shape) + " per sample");
+    throw Error("model output '" + io.output.name + "' has shape " + shape_str(io.output.shape) +
+                " but dataset '" + dataset.name() + "' targets have shape " +
+                shape_str(target_shape) + " per sample");
   std::optional<SingleIo> ref_io;
   if (reference) {
     ref_io.emplace(dataset_io(*reference, dataset, "--ref model"));
     if (ref_io->output.shape != io.output.shape)
-      throw Error("--ref model output '" + ref_io->output.name + "' has shape " + shape_str(ref_io->output.shape) +
-                  " but model output '" + io.output.name + "' has shape " + shape_str(io.output.shape));
+      throw Error("--ref model output '" + ref_io->output.name + "' has shape " +
+                  shape_str(ref_io->output.shape) + " but model output '" + io.output.name +
+                  "' has shape " + shape_str(io.output.shape));
   }
 
   const size_t elements = dataset.target_elements();
@@ -59,7 +64,9 @@ RegressionResult evaluate_regression(std::shared_ptr<const CompiledPlan> plan,
     return [&, runner, ref_runner, target](size_t i) {
       dataset.sample(i, runner->input());
       // Copied before the model runs, so the reference sees exactly the same input.
-      if (ref_runner) std::memcpy(ref_runner->input(), runner->input(), dataset.sample_elements() * sizeof(float));
+      if (ref_runner)
+        std::memcpy(ref_runner->input(), runner->input(),
+                    dataset.sample_elements() * sizeof(float));
       dataset.target(i, target->data());
       runner->run();
       const ErrorSums vs_target = ErrorSums::of(runner->output(), target->data(), elements);

@@ -50,9 +50,15 @@ double mean(double sum, size_t count) {
 }
 }  // namespace
 
-double RegressionMetrics::mae() const { return mean(total_.abs, total_.elements); }
-double RegressionMetrics::abs_rel() const { return mean(total_.rel, total_.rel_elements); }
-double RegressionMetrics::mse() const { return mean(total_.squared, total_.elements); }
+double RegressionMetrics::mae() const {
+  return mean(total_.abs, total_.elements);
+}
+double RegressionMetrics::abs_rel() const {
+  return mean(total_.rel, total_.rel_elements);
+}
+double RegressionMetrics::mse() const {
+  return mean(total_.squared, total_.elements);
+}
 
 double RegressionMetrics::psnr() const {
   const double mse_value = mse();

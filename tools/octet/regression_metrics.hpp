@@ -16,8 +16,8 @@ constexpr double kAbsRelMinReference = 0.05;
 // Sums over the elements of one sample, taken in element order in double.
 struct ErrorSums {
   size_t elements = 0;
-  double abs = 0.0;      // sum of |output - reference|
-  double squared = 0.0;  // sum of (output - reference)^2
+  double abs = 0.0;         // sum of |output - reference|
+  double squared = 0.0;     // sum of (output - reference)^2
   size_t rel_elements = 0;  // elements with reference > kAbsRelMinReference
   double rel = 0.0;         // sum of |output - reference| / reference over those
 
@@ -48,7 +48,7 @@ class RegressionMetrics {
   void add_in_order(const ErrorSums& sums);
 
   ErrorSums total_;
-  size_t next_ = 0;                       // index of the next sample to sum
+  size_t next_ = 0;                      // index of the next sample to sum
   std::map<size_t, ErrorSums> waiting_;  // samples that arrived before an earlier one
 };
 
