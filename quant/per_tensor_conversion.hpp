@@ -15,6 +15,7 @@ namespace octet::quant {
 
 // Returns the converted graph; `converted` (may be null) receives the labels of the layers
 // that changed. A graph without per-channel weights comes back unchanged.
-Graph convert_weights_to_per_tensor(const Graph& graph, std::vector<std::string>* converted = nullptr);
+Graph convert_weights_to_per_tensor(const Graph& graph,
+                                    std::vector<std::string>* converted = nullptr);
 
 }  // namespace octet::quant

@@ -21,14 +21,18 @@ class ObjectReader {
  public:
   ObjectReader(const Json& object, std::string path, const std::string& source)
       : object_(object), path_(std::move(path)), source_(source) {
-    if (!object_.is_object()) fail(path_.empty() ? "the config must be a JSON object" : "'" + path_ + "' must be an object");
+    if (!object_.is_object())
+      fail(path_.empty() ? "the config must be a JSON object"
+                         : "'" + path_ + "' must be an object");
   }
 
   [[noreturn]] void fail(const std::string& what) const {
     throw Error("npu config '" + source_ + "': " + what);
   }
 
-  std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string key_path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
 
   const Json& field(const std::string& key) {
     auto it = object_.find(key);
@@ -42,8 +46,8 @@ class ObjectReader {
   int64_t integer(const std::string& key, int64_t low, int64_t high) {
     const Json& value = field(key);
     if (!value.is_number_integer() || value.get<int64_t>() < low || value.get<int64_t>() > high)
-      fail("'" + key_path(key) + "' must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) +
-           "], got " + value.dump());
+      fail("'" + key_path(key) + "' must be an integer in [" + std::to_string(low) + ", " +
+           std::to_string(high) + "], got " + value.dump());
     return value.get<int64_t>();
   }
 
@@ -56,7 +60,8 @@ class ObjectReader {
 
   bool boolean(const std::string& key) {
     const Json& value = field(key);
-    if (!value.is_boolean()) fail("'" + key_path(key) + "' must be true or false, got " + value.dump());
+    if (!value.is_boolean())
+      fail("'" + key_path(key) + "' must be true or false, got " + value.dump());
     return value.get<bool>();
   }
 
@@ -64,7 +69,8 @@ class ObjectReader {
     const Json& value = field(key);
     std::string list;
     for (const auto& option : allowed) list += (list.empty() ? "\"" : ", \"") + option + "\"";
-    if (!value.is_string() || std::find(allowed.begin(), allowed.end(), value.get<std::string>()) == allowed.end())
+    if (!value.is_string() ||
+        std::find(allowed.begin(), allowed.end(), value.get<std::string>()) == allowed.end())
       fail("'" + key_path(key) + "' must be one of " + list + ", got " + value.dump());
     return value.get<std::string>();
   }
@@ -75,7 +81,9 @@ class ObjectReader {
     return value.get<std::string>();
   }
 
-  ObjectReader object(const std::string& key) { return ObjectReader(field(key), key_path(key), source_); }
+  ObjectReader object(const std::string& key) {
+    return ObjectReader(field(key), key_path(key), source_);
+  }
 
   // Keys present in the object, in order (for maps such as "ops").
   std::vector<std::string> keys() const {
@@ -145,7 +153,8 @@ OpSupport read_ops(ObjectReader r) {
       (op == "Flatten" ? ops.flatten : ops.reshape) = true;
     } else {
       r.fail("unknown op 'ops." + op +
-             "' (the NPU can run QConv, QGemm, QAdd, MaxPool, QAveragePool, QGlobalAveragePool, Flatten, Reshape)");
+             "' (the NPU can run QConv, QGemm, QAdd, MaxPool, QAveragePool, QGlobalAveragePool, "
+             "Flatten, Reshape)");
     }
   }
   return ops;
@@ -182,14 +191,19 @@ NpuConfig parse_npu_config(const std::string& text, const std::string& source) {
   config.name = r.string("name");
   config.per_tensor_weights_only = r.boolean("per_tensor_weights_only");
   if (!config.per_tensor_weights_only)
-    r.fail("'per_tensor_weights_only' must be true (an NPU with per-channel requantization is not emulated)");
-  config.symmetric_activations_only = r.choice("activations", {"asymmetric", "symmetric"}) == "symmetric";
+    r.fail(
+        "'per_tensor_weights_only' must be true (an NPU with per-channel requantization is not "
+        "emulated)");
+  config.symmetric_activations_only =
+      r.choice("activations", {"asymmetric", "symmetric"}) == "symmetric";
   config.weight_min = static_cast<int32_t>(r.integer("weight_min", -128, -1));
   config.weight_max = static_cast<int32_t>(r.integer("weight_max", 1, 127));
   config.accumulator_bits = static_cast<int32_t>(r.integer("accumulator_bits", 16, 32));
-  config.rounding = r.choice("rounding", {"gemmlowp", "half_up"}) == "gemmlowp" ? Rounding::gemmlowp : Rounding::half_up;
+  config.rounding = r.choice("rounding", {"gemmlowp", "half_up"}) == "gemmlowp" ? Rounding::gemmlowp
+                                                                                : Rounding::half_up;
   config.fp16_layers = r.boolean("fp16_layers");
-  if (config.fp16_layers) r.fail("'fp16_layers' must be false (the emulated datapath is integer-only)");
+  if (config.fp16_layers)
+    r.fail("'fp16_layers' must be false (the emulated datapath is integer-only)");
   config.ops = read_ops(r.object("ops"));
   config.performance = read_performance(r.object("performance"));
   r.reject_unknown();
@@ -210,6 +224,8 @@ NpuConfig default_npu_config() {
   return config;
 }
 
-const char* rounding_name(Rounding rounding) { return rounding == Rounding::gemmlowp ? "gemmlowp" : "half_up"; }
+const char* rounding_name(Rounding rounding) {
+  return rounding == Rounding::gemmlowp ? "gemmlowp" : "half_up";
+}
 
 }  // namespace octet::npu

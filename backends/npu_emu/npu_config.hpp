@@ -67,8 +67,8 @@ struct NpuConfig {
   Performance performance;
 };
 
-// Parses a config; `source` names it in errors ("npu config 'my.json': unknown key 'ops.QConv.kernal_max'").
-// Every field is required, every error is one line naming the key.
+// Parses a config; `source` names it in errors ("npu config 'my.json': unknown key
+// 'ops.QConv.kernal_max'"). Every field is required, every error is one line naming the key.
 NpuConfig parse_npu_config(const std::string& text, const std::string& source);
 // Reads and parses a file; an empty path gives the built-in default.
 NpuConfig load_npu_config(const std::string& path);

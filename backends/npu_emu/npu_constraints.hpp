@@ -12,8 +12,8 @@
 namespace octet::npu {
 
 enum class RefusalKind {
-  host_op,                 // float op or the Quantize/Dequantize boundary: always the host's
-  unsupported_op,          // int8 op the config does not list
+  host_op,         // float op or the Quantize/Dequantize boundary: always the host's
+  unsupported_op,  // int8 op the config does not list
   per_channel_weights,
   asymmetric_activations,  // config takes symmetric activations only
   weight_range,            // weight codes outside [weight_min, weight_max]
@@ -34,8 +34,8 @@ struct AccumulatorBound {
   int64_t max_abs_weight = 0;  // from the weight codes
   int64_t max_abs_bias = 0;
   int64_t bound = 0;
-  int32_t bits_needed = 0;     // smallest signed width holding +-bound
-  int32_t bits = 32;           // the config's accumulator
+  int32_t bits_needed = 0;  // smallest signed width holding +-bound
+  int32_t bits = 32;        // the config's accumulator
   bool overflow_risk() const { return bits_needed > bits; }
 };
 
@@ -43,7 +43,7 @@ struct LayerCheck {
   std::vector<Refusal> refusals;  // empty: runs on the NPU
   std::optional<AccumulatorBound> accumulator;
   bool on_npu() const { return refusals.empty(); }
-  std::string reasons() const;    // refusals joined with "; "
+  std::string reasons() const;  // refusals joined with "; "
 };
 
 LayerCheck check_layer(const NpuConfig& config, const Graph& graph, const Node& node);

@@ -41,7 +41,8 @@ inline int32_t multiply_half_up(int32_t x, kernels::QuantizedMultiplier m) {
 }
 
 inline int32_t npu_multiply(int32_t x, kernels::QuantizedMultiplier m, Rounding rounding) {
-  return rounding == Rounding::gemmlowp ? kernels::multiply_by_quantized_multiplier(x, m) : multiply_half_up(x, m);
+  return rounding == Rounding::gemmlowp ? kernels::multiply_by_quantized_multiplier(x, m)
+                                        : multiply_half_up(x, m);
 }
 
 // The Conv/Gemm accumulator: `bits` wide (16..32), every addition saturating to its range.

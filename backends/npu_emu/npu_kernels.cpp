@@ -11,7 +11,8 @@ namespace octet::npu {
 namespace {
 
 int8_t output_stage(int32_t acc, const LayerRequant& r) {
-  const int64_t value = static_cast<int64_t>(npu_multiply(acc, r.multiplier, r.rounding)) + r.output_zero_point;
+  const int64_t value =
+      static_cast<int64_t>(npu_multiply(acc, r.multiplier, r.rounding)) + r.output_zero_point;
   return static_cast<int8_t>(std::min<int64_t>(r.high, std::max<int64_t>(r.low, value)));
 }
 
@@ -24,8 +25,8 @@ inline int32_t accumulate(int32_t acc, int32_t product, const AccumulatorRange& 
 }
 
 template <bool Saturate>
-void conv2d(const ConvGeometry& s, const int8_t* input, int32_t input_zero_point, const int8_t* weight,
-            const LayerRequant& r, int8_t* output) {
+void conv2d(const ConvGeometry& s, const int8_t* input, int32_t input_zero_point,
+            const int8_t* weight, const LayerRequant& r, int8_t* output) {
   const int64_t in_per_group = s.in_channels / s.groups;
   const int64_t out_per_group = s.out_channels / s.groups;
   const int64_t in_plane = s.in_h * s.in_w;
@@ -53,7 +54,9 @@ void conv2d(const ConvGeometry& s, const int8_t* input, int32_t input_zero_point
               int32_t* acc_row = acc.data() + oy * s.out_w;
               for (int64_t ox = ox_begin; ox < ox_end; ++ox)
                 acc_row[ox] = accumulate<Saturate>(
-                    acc_row[ox], (static_cast<int32_t>(in_row[ox * s.stride_w + x_offset]) - input_zero_point) * tap,
+                    acc_row[ox],
+                    (static_cast<int32_t>(in_row[ox * s.stride_w + x_offset]) - input_zero_point) *
+                        tap,
                     r.accumulator);
             }
           }
@@ -66,14 +69,15 @@ void conv2d(const ConvGeometry& s, const int8_t* input, int32_t input_zero_point
 }
 
 template <bool Saturate>
-void gemm(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point, const int8_t* weight,
-          const LayerRequant& r, int8_t* output) {
+void gemm(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point,
+          const int8_t* weight, const LayerRequant& r, int8_t* output) {
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       int32_t acc = r.accumulator.add(0, r.bias ? r.bias[j] : 0);
       for (int64_t p = 0; p < k; ++p)
-        acc = accumulate<Saturate>(acc, (static_cast<int32_t>(a[i * k + p]) - a_zero_point) * weight[j * k + p],
-                                   r.accumulator);
+        acc = accumulate<Saturate>(
+            acc, (static_cast<int32_t>(a[i * k + p]) - a_zero_point) * weight[j * k + p],
+            r.accumulator);
       output[i * n + j] = output_stage(acc, r);
     }
 }
@@ -84,31 +88,33 @@ int32_t rounded_divide(int32_t sum, int32_t count) {
 
 }  // namespace
 
-void npu_conv2d_s8(const ConvGeometry& shape, const int8_t* input, int32_t input_zero_point, const int8_t* weight,
-                   const LayerRequant& requant, int8_t* output) {
+void npu_conv2d_s8(const ConvGeometry& shape, const int8_t* input, int32_t input_zero_point,
+                   const int8_t* weight, const LayerRequant& requant, int8_t* output) {
   if (requant.may_saturate)
     conv2d<true>(shape, input, input_zero_point, weight, requant, output);
   else
     conv2d<false>(shape, input, input_zero_point, weight, requant, output);
 }
 
-void npu_gemm_s8(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point, const int8_t* weight,
-                 const LayerRequant& requant, int8_t* output) {
+void npu_gemm_s8(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point,
+                 const int8_t* weight, const LayerRequant& requant, int8_t* output) {
   if (requant.may_saturate)
     gemm<true>(m, n, k, a, a_zero_point, weight, requant, output);
   else
     gemm<false>(m, n, k, a, a_zero_point, weight, requant, output);
 }
 
-void npu_add_s8(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const kernels::QAddParams& p,
-                Rounding rounding, int8_t* output) {
+void npu_add_s8(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count,
+                const kernels::QAddParams& p, Rounding rounding, int8_t* output) {
   for (int64_t i = 0; i < count; ++i) {
     const int32_t shifted_a = (static_cast<int32_t>(a[i]) - p.a_zero_point) * (1 << p.left_shift);
-    const int32_t shifted_b = (static_cast<int32_t>(b[b_count == 1 ? 0 : i]) - p.b_zero_point) * (1 << p.left_shift);
+    const int32_t shifted_b =
+        (static_cast<int32_t>(b[b_count == 1 ? 0 : i]) - p.b_zero_point) * (1 << p.left_shift);
     const int64_t sum = static_cast<int64_t>(npu_multiply(shifted_a, p.a_multiplier, rounding)) +
                         npu_multiply(shifted_b, p.b_multiplier, rounding);
     const int64_t value =
-        static_cast<int64_t>(npu_multiply(saturate_to_int32(sum), p.output_multiplier, rounding)) + p.output_zero_point;
+        static_cast<int64_t>(npu_multiply(saturate_to_int32(sum), p.output_multiplier, rounding)) +
+        p.output_zero_point;
     output[i] = static_cast<int8_t>(std::min<int64_t>(p.high, std::max<int64_t>(p.low, value)));
   }
 }
@@ -133,8 +139,8 @@ void npu_max_pool_s8(const WindowShape& s, const int8_t* input, int8_t* output) 
   }
 }
 
-void npu_average_pool_s8(const WindowShape& s, bool count_include_pad, int32_t zero_point, const int8_t* input,
-                         int8_t* output) {
+void npu_average_pool_s8(const WindowShape& s, bool count_include_pad, int32_t zero_point,
+                         const int8_t* input, int8_t* output) {
   for (int64_t p = 0; p < s.planes; ++p) {
     const int8_t* in = input + p * s.in_h * s.in_w;
     int8_t* out = output + p * s.out_h * s.out_w;
@@ -155,8 +161,10 @@ void npu_average_pool_s8(const WindowShape& s, bool count_include_pad, int32_t z
         if (count_include_pad) {
           // Padded positions hold the zero point (real 0) and count in the divisor.
           const int64_t y0 = oy * s.stride_h - s.pad_top, x0 = ox * s.stride_w - s.pad_left;
-          const int64_t y1 = std::min(y0 + (s.kernel_h - 1) * s.dilation_h + 1, s.in_h + s.pad_bottom);
-          const int64_t x1 = std::min(x0 + (s.kernel_w - 1) * s.dilation_w + 1, s.in_w + s.pad_right);
+          const int64_t y1 =
+              std::min(y0 + (s.kernel_h - 1) * s.dilation_h + 1, s.in_h + s.pad_bottom);
+          const int64_t x1 =
+              std::min(x0 + (s.kernel_w - 1) * s.dilation_w + 1, s.in_w + s.pad_right);
           divisor = static_cast<int32_t>(((y1 - y0 + s.dilation_h - 1) / s.dilation_h) *
                                          ((x1 - x0 + s.dilation_w - 1) / s.dilation_w));
           sum += (divisor - inside) * zero_point;
@@ -167,7 +175,8 @@ void npu_average_pool_s8(const WindowShape& s, bool count_include_pad, int32_t z
   }
 }
 
-void npu_global_average_pool_s8(int64_t planes, int64_t plane_size, const int8_t* input, int8_t* output) {
+void npu_global_average_pool_s8(int64_t planes, int64_t plane_size, const int8_t* input,
+                                int8_t* output) {
   for (int64_t p = 0; p < planes; ++p) {
     int32_t sum = 0;
     for (int64_t i = 0; i < plane_size; ++i) sum += input[p * plane_size + i];

@@ -36,17 +36,17 @@ struct LayerRequant {
 
 // acc = bias, then acc += (x - input_zero_point) * w for every tap in (input channel, kernel
 // row, kernel column) order, saturating; y = clamp(zp_out + round(acc * M), low, high).
-void npu_conv2d_s8(const ConvGeometry& shape, const int8_t* input, int32_t input_zero_point, const int8_t* weight,
-                   const LayerRequant& requant, int8_t* output);
+void npu_conv2d_s8(const ConvGeometry& shape, const int8_t* input, int32_t input_zero_point,
+                   const int8_t* weight, const LayerRequant& requant, int8_t* output);
 
 // y[m][n] from a [M, K] and weight [N, K], same accumulation and output stage.
-void npu_gemm_s8(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point, const int8_t* weight,
-                 const LayerRequant& requant, int8_t* output);
+void npu_gemm_s8(int64_t m, int64_t n, int64_t k, const int8_t* a, int32_t a_zero_point,
+                 const int8_t* weight, const LayerRequant& requant, int8_t* output);
 
 // TFLite's add (both inputs to a common scale with left shift 20), with the configured rounding;
 // `b` is broadcast when b_count == 1.
-void npu_add_s8(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const kernels::QAddParams& params,
-                Rounding rounding, int8_t* output);
+void npu_add_s8(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count,
+                const kernels::QAddParams& params, Rounding rounding, int8_t* output);
 
 struct WindowShape {
   int64_t planes, in_h, in_w, out_h, out_w;
@@ -56,8 +56,9 @@ struct WindowShape {
 
 void npu_max_pool_s8(const WindowShape& shape, const int8_t* input, int8_t* output);
 // Sum of codes divided with rounding half away from zero (input and output share qparams).
-void npu_average_pool_s8(const WindowShape& shape, bool count_include_pad, int32_t zero_point, const int8_t* input,
-                         int8_t* output);
-void npu_global_average_pool_s8(int64_t planes, int64_t plane_size, const int8_t* input, int8_t* output);
+void npu_average_pool_s8(const WindowShape& shape, bool count_include_pad, int32_t zero_point,
+                         const int8_t* input, int8_t* output);
+void npu_global_average_pool_s8(int64_t planes, int64_t plane_size, const int8_t* input,
+                                int8_t* output);
 
 }  // namespace octet::npu

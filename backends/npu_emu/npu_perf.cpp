@@ -43,10 +43,12 @@ int64_t ceil_div(double numerator, double denominator) {
 
 }  // namespace
 
-NpuEstimate estimate_npu(const Graph& graph, const std::vector<bool>& on_npu, const Performance& p) {
+NpuEstimate estimate_npu(const Graph& graph, const std::vector<bool>& on_npu,
+                         const Performance& p) {
   const size_t count = graph.nodes.size();
-  if (on_npu.size() != count) throw Error("npu estimate: placement has " + std::to_string(on_npu.size()) +
-                                          " entries for " + std::to_string(count) + " nodes");
+  if (on_npu.size() != count)
+    throw Error("npu estimate: placement has " + std::to_string(on_npu.size()) + " entries for " +
+                std::to_string(count) + " nodes");
   // Producer and last NPU consumer of every activation an NPU layer produces.
   std::map<std::string, size_t> npu_producer;
   std::map<std::string, size_t> last_npu_use;
@@ -55,8 +57,10 @@ NpuEstimate estimate_npu(const Graph& graph, const std::vector<bool>& on_npu, co
     const Node& node = graph.nodes[i];
     for (const auto& input : node.inputs) {
       if (input.empty() || graph.is_initializer(input)) continue;
-      if (on_npu[i]) last_npu_use[input] = i;
-      else host_uses[input] = true;
+      if (on_npu[i])
+        last_npu_use[input] = i;
+      else
+        host_uses[input] = true;
     }
     if (on_npu[i]) npu_producer[node.outputs[0]] = i;
   }
@@ -73,11 +77,13 @@ NpuEstimate estimate_npu(const Graph& graph, const std::vector<bool>& on_npu, co
     if (!on_npu[i]) continue;
     const Node& node = graph.nodes[i];
     for (size_t k = 1; k < node.inputs.size(); ++k)
-      if (node.has_input(k) && graph.is_initializer(node.inputs[k]) && (node.op == "QConv" || node.op == "QGemm"))
+      if (node.has_input(k) && graph.is_initializer(node.inputs[k]) &&
+          (node.op == "QConv" || node.op == "QGemm"))
         weights[i] += value_bytes(graph, node.inputs[k]);
     int64_t bytes = weights[i];
     for (const auto& input : node.inputs)
-      if (!input.empty() && !graph.is_initializer(input) && !resident(input)) bytes += value_bytes(graph, input);
+      if (!input.empty() && !graph.is_initializer(input) && !resident(input))
+        bytes += value_bytes(graph, input);
     for (const auto& [value, producer] : npu_producer)
       if (producer <= i && live_until(value) >= i) bytes += value_bytes(graph, value);
     sram[i] = bytes;
@@ -98,7 +104,8 @@ NpuEstimate estimate_npu(const Graph& graph, const std::vector<bool>& on_npu, co
     layer.sram_bytes = std::min(sram[i], p.sram_bytes);
     for (const auto& input : node.inputs) {
       if (input.empty() || graph.is_initializer(input)) continue;
-      if (!resident(input) || !fits[i] || !fits[npu_producer.at(input)]) layer.input_dram_bytes += value_bytes(graph, input);
+      if (!resident(input) || !fits[i] || !fits[npu_producer.at(input)])
+        layer.input_dram_bytes += value_bytes(graph, input);
     }
     const std::string& output = node.outputs[0];
     bool to_dram = host_uses.count(output) || graph.is_graph_output(output) || !fits[i];

@@ -60,6 +60,7 @@ struct NpuEstimate {
 };
 
 // `on_npu[i]` says whether graph.nodes[i] runs on the NPU (the compiled plan's partition).
-NpuEstimate estimate_npu(const Graph& graph, const std::vector<bool>& on_npu, const Performance& performance);
+NpuEstimate estimate_npu(const Graph& graph, const std::vector<bool>& on_npu,
+                         const Performance& performance);
 
 }  // namespace octet::npu

@@ -3,11 +3,11 @@
 // model small enough to compute by hand.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "backends/npu_emu/npu_constraints.hpp"
 #include "backends/npu_emu/npu_perf.hpp"
@@ -30,8 +30,10 @@ Model quantized_residual(bool per_channel, bool symmetric = false) {
   std::vector<Tensor> samples;
   for (int i = 0; i < 8; ++i) samples.push_back(test::random_tensor({1, 3, 10, 10}, rng));
   return quantize_model(fp32, options, {samples.size(), [&](size_t i, Tensor& input) {
-                                          std::copy(samples[i].data<float>(), samples[i].data<float>() + samples[i].elements(),
-                                                    input.mutable_data<float>());
+                                          std::copy(
+                                              samples[i].data<float>(),
+                                              samples[i].data<float>() + samples[i].elements(),
+                                              input.mutable_data<float>());
                                         }});
 }
 
@@ -40,7 +42,8 @@ class ConfigFile {
  public:
   ConfigFile(const std::string& from, const std::string& to)
       : path_((std::filesystem::temp_directory_path() /
-               ("octet_npu_test_" + std::to_string(getpid()) + "_" + std::to_string(counter_++) + ".json"))
+               ("octet_npu_test_" + std::to_string(getpid()) + "_" + std::to_string(counter_++) +
+                ".json"))
                   .string()) {
     std::string text = npu::default_npu_config_text();
     const size_t at = text.find(from);
@@ -80,7 +83,8 @@ int64_t differing_bytes(Session& a, Session& b, int count) {
 
 std::map<std::string, std::string> placement(const CompiledPlan& plan) {
   std::map<std::string, std::string> where;
-  for (const PlanStep& step : plan.steps()) where[plan.graph().nodes[step.node_index].name] = step.backend;
+  for (const PlanStep& step : plan.steps())
+    where[plan.graph().nodes[step.node_index].name] = step.backend;
   return where;
 }
 
@@ -95,8 +99,10 @@ TEST(NpuBackend, DefaultConfigIsBitIdenticalToRefOnAResidualModel) {
     const Node& node = model.graph().nodes[step.node_index];
     const bool boundary = node.op == "QuantizeLinear" || node.op == "DequantizeLinear";
     EXPECT_EQ(step.backend, boundary ? "cpu" : "npu") << node.label();
-    if (boundary) OCTET_EXPECT_CONTAINS(step.fallback_reason, "float boundary");
-    else EXPECT_EQ(step.fallback_reason, "");
+    if (boundary)
+      OCTET_EXPECT_CONTAINS(step.fallback_reason, "float boundary");
+    else
+      EXPECT_EQ(step.fallback_reason, "");
   }
 }
 
@@ -124,7 +130,8 @@ TEST(NpuBackend, RefusedLayersRunOnTheHostAndSayWhy) {
   Session ref(model);
   // No QAdd, and 3x3 kernels refused: the Add and both 3x3 convolutions go to the host.
   ConfigFile config("\"QAdd\": { \"broadcast_scalar\": true },", "");
-  ConfigFile small_kernels("\"kernel_max\": 7,      // kernel height and width", "\"kernel_max\": 1,");
+  ConfigFile small_kernels("\"kernel_max\": 7,      // kernel height and width",
+                           "\"kernel_max\": 1,");
   Session no_add(model, npu_options(config.path()));
   EXPECT_EQ(differing_bytes(ref, no_add, 8), 0);
   Session one_by_one(model, npu_options(small_kernels.path()));
@@ -167,7 +174,8 @@ TEST(NpuBackend, SymmetricOnlyNpuRefusesAsymmetricActivations) {
 }
 
 TEST(NpuBackend, LintCheckPredictsThePartition) {
-  ConfigFile config("\"QGemm\": { \"max_k\": 65536, \"max_n\": 65536 },", "\"QGemm\": { \"max_k\": 4, \"max_n\": 65536 },");
+  ConfigFile config("\"QGemm\": { \"max_k\": 65536, \"max_n\": 65536 },",
+                    "\"QGemm\": { \"max_k\": 4, \"max_n\": 65536 },");
   const Model model = quantized_residual(false);
   const npu::NpuConfig parsed = npu::load_npu_config(config.path());
   Session npu(model, npu_options(config.path()));
@@ -187,13 +195,16 @@ TEST(NpuBackend, PerChannelModelIsRefusedNamingTheFirstLayer) {
   const std::string first = npu::first_per_channel_layer(model.graph());
   EXPECT_EQ(first, "QConv 'c1'");
   const std::string message = error_message([&] { Session session(model, npu_options()); });
-  EXPECT_EQ(message, "npu: QConv 'c1' has per-channel weights and the NPU takes per-tensor weights only; pass "
-                     "--convert-per-tensor to convert them at load, or quantize with --weights per-tensor");
+  EXPECT_EQ(
+      message,
+      "npu: QConv 'c1' has per-channel weights and the NPU takes per-tensor weights only; pass "
+      "--convert-per-tensor to convert them at load, or quantize with --weights per-tensor");
   // Each per-channel layer is named by the check as well.
   size_t refused = 0;
   for (const Node& node : model.graph().nodes) {
     const npu::LayerCheck check = npu::check_layer(npu::default_npu_config(), model.graph(), node);
-    for (const auto& refusal : check.refusals) refused += refusal.kind == npu::RefusalKind::per_channel_weights;
+    for (const auto& refusal : check.refusals)
+      refused += refusal.kind == npu::RefusalKind::per_channel_weights;
   }
   EXPECT_EQ(refused, npu::per_channel_layers(model.graph()).size());
   EXPECT_EQ(refused, 4u);  // c1, c2, proj, fc
@@ -202,7 +213,8 @@ TEST(NpuBackend, PerChannelModelIsRefusedNamingTheFirstLayer) {
 TEST(NpuBackend, ConvertPerTensorRunsThePerChannelModel) {
   const Model model = quantized_residual(true);
   std::vector<std::string> converted;
-  const std::shared_ptr<const Graph> graph = graph_for_backend(model, npu_options("", true), &converted);
+  const std::shared_ptr<const Graph> graph =
+      graph_for_backend(model, npu_options("", true), &converted);
   EXPECT_EQ(converted, npu::per_channel_layers(model.graph()));
   EXPECT_TRUE(npu::per_channel_layers(*graph).empty());
   Session npu(model, npu_options("", true));
@@ -222,7 +234,8 @@ TEST(NpuBackend, ConvertPerTensorRunsThePerChannelModel) {
 TEST(PerTensorConversion, WeightsAndBiasKeepTheirRealValues) {
   const Model model = quantized_residual(true);
   const Graph converted = quant::convert_weights_to_per_tensor(model.graph());
-  EXPECT_EQ(converted.metadata.at("octet.quantization.weights"), "per-tensor (converted from per-channel at load)");
+  EXPECT_EQ(converted.metadata.at("octet.quantization.weights"),
+            "per-tensor (converted from per-channel at load)");
   for (const Node& node : model.graph().nodes) {
     if (node.op != "QConv" && node.op != "QGemm") continue;
     const QuantParams& before = model.graph().quant.at(node.inputs[1]);
@@ -234,9 +247,11 @@ TEST(PerTensorConversion, WeightsAndBiasKeepTheirRealValues) {
     const int64_t per = w0.elements() / w0.shape()[0];
     int max_code = 0;
     for (int64_t i = 0; i < w0.elements(); ++i) {
-      const double real0 = w0.data<int8_t>()[i] * static_cast<double>(before.scales[static_cast<size_t>(i / per)]);
+      const double real0 =
+          w0.data<int8_t>()[i] * static_cast<double>(before.scales[static_cast<size_t>(i / per)]);
       const double real1 = w1.data<int8_t>()[i] * static_cast<double>(after.scales[0]);
-      EXPECT_LE(std::fabs(real0 - real1), after.scales[0] * 0.5 + 1e-9) << node.label() << " weight " << i;
+      EXPECT_LE(std::fabs(real0 - real1), after.scales[0] * 0.5 + 1e-9)
+          << node.label() << " weight " << i;
       max_code = std::max(max_code, std::abs(static_cast<int>(w1.data<int8_t>()[i])));
     }
     EXPECT_EQ(max_code, 127) << node.label() << ": the largest weight uses the full range";
@@ -244,9 +259,11 @@ TEST(PerTensorConversion, WeightsAndBiasKeepTheirRealValues) {
       const Tensor& b0 = *model.graph().initializer(node.inputs[2]);
       const Tensor& b1 = *converted.initializer(node.inputs[2]);
       for (int64_t c = 0; c < b0.elements(); ++c) {
-        const double real0 = b0.data<int32_t>()[c] * static_cast<double>(before.scales[static_cast<size_t>(c)]);
+        const double real0 =
+            b0.data<int32_t>()[c] * static_cast<double>(before.scales[static_cast<size_t>(c)]);
         const double real1 = b1.data<int32_t>()[c] * static_cast<double>(after.scales[0]);
-        EXPECT_LE(std::fabs(real0 - real1), after.scales[0] * 0.5 + 1e-9) << node.label() << " bias " << c;
+        EXPECT_LE(std::fabs(real0 - real1), after.scales[0] * 0.5 + 1e-9)
+            << node.label() << " bias " << c;
       }
     }
   }
@@ -263,7 +280,8 @@ TEST(NpuBackend, NpuOptionsWithAnotherBackendAreAnError) {
   SessionOptions options;
   options.backend = "cpu";
   options.convert_per_tensor = true;
-  OCTET_EXPECT_CONTAINS(error_message([&] { compile(model, options); }), "apply to the npu backend only");
+  OCTET_EXPECT_CONTAINS(error_message([&] { compile(model, options); }),
+                        "apply to the npu backend only");
 }
 
 TEST(NpuBackend, NarrowAccumulatorIsReportedAsAnOverflowRisk) {
@@ -275,7 +293,8 @@ TEST(NpuBackend, NarrowAccumulatorIsReportedAsAnOverflowRisk) {
     if (!check.accumulator) continue;
     const npu::AccumulatorBound& a = *check.accumulator;
     // |bias| + K * max|x - zp| * max|w|, and the bits it needs.
-    EXPECT_EQ(a.bound, a.max_abs_bias + a.depth * a.max_abs_input * a.max_abs_weight) << node.label();
+    EXPECT_EQ(a.bound, a.max_abs_bias + a.depth * a.max_abs_input * a.max_abs_weight)
+        << node.label();
     EXPECT_LE(a.bound, (int64_t{1} << (a.bits_needed - 1)) - 1);
     EXPECT_GT(a.bound, (int64_t{1} << (a.bits_needed - 2)) - 1);
     EXPECT_EQ(a.bits, 16);
@@ -303,16 +322,19 @@ Model tiny_int8_model() {
   g.quant["y2"] = QuantParams{{0.03f}, {-2}, -1};
   auto weights = [&](const std::string& name, const Shape& shape) {
     Tensor w(DType::i8, shape);
-    for (int64_t i = 0; i < w.elements(); ++i) w.mutable_data<int8_t>()[i] = static_cast<int8_t>((i * 37) % 255 - 127);
+    for (int64_t i = 0; i < w.elements(); ++i)
+      w.mutable_data<int8_t>()[i] = static_cast<int8_t>((i * 37) % 255 - 127);
     g.initializers[name] = w;
     g.quant[name] = QuantParams{{0.01f}, {0}, -1};
     Tensor b(DType::i32, {shape[0]});
-    for (int64_t i = 0; i < shape[0]; ++i) b.mutable_data<int32_t>()[i] = static_cast<int32_t>(100 * i - 50);
+    for (int64_t i = 0; i < shape[0]; ++i)
+      b.mutable_data<int32_t>()[i] = static_cast<int32_t>(100 * i - 50);
     g.initializers[name + ".b"] = b;
   };
   weights("w1", {2, 1, 3, 3});
   weights("w2", {2, 2, 1, 1});
-  auto node = [&](const std::string& op, const std::string& name, std::vector<std::string> in, std::string out) {
+  auto node = [&](const std::string& op, const std::string& name, std::vector<std::string> in,
+                  std::string out) {
     Node n;
     n.op = op;
     n.name = name;
@@ -322,7 +344,8 @@ Model tiny_int8_model() {
     return &g.nodes.back();
   };
   node("QuantizeLinear", "q", {"x"}, "xq");
-  node("QConv", "c1", {"xq", "w1", "w1.b"}, "y1")->attrs.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  node("QConv", "c1", {"xq", "w1", "w1.b"}, "y1")
+      ->attrs.set("pads", std::vector<int64_t>{1, 1, 1, 1});
   node("QConv", "c2", {"y1", "w2", "w2.b"}, "y2");
   node("DequantizeLinear", "dq", {"y2"}, "y");
   return Model::from_graph(std::move(g), false);
@@ -331,11 +354,13 @@ Model tiny_int8_model() {
 npu::NpuEstimate estimate_for(const Model& model, const std::string& config_path) {
   Session session(model, npu_options(config_path));
   std::vector<bool> on_npu(model.graph().nodes.size());
-  for (const PlanStep& step : session.plan().steps()) on_npu[step.node_index] = step.backend == "npu";
+  for (const PlanStep& step : session.plan().steps())
+    on_npu[step.node_index] = step.backend == "npu";
   return npu::estimate_npu(model.graph(), on_npu, npu::load_npu_config(config_path).performance);
 }
 
-const char* kTinyPerformance = R"("performance": { "macs_per_cycle": 4, "clock_mhz": 1, "sram_bytes": SRAM,
+const char* kTinyPerformance =
+    R"("performance": { "macs_per_cycle": 4, "clock_mhz": 1, "sram_bytes": SRAM,
     "dram_bytes_per_cycle": 2, "layer_overhead_cycles": 10 })";
 
 std::string tiny_performance(int sram) {

@@ -15,8 +15,12 @@ using kernels::QuantizedMultiplier;
 
 namespace {
 
-int32_t gemmlowp(int32_t x, QuantizedMultiplier m) { return npu::npu_multiply(x, m, npu::Rounding::gemmlowp); }
-int32_t half_up(int32_t x, QuantizedMultiplier m) { return npu::npu_multiply(x, m, npu::Rounding::half_up); }
+int32_t gemmlowp(int32_t x, QuantizedMultiplier m) {
+  return npu::npu_multiply(x, m, npu::Rounding::gemmlowp);
+}
+int32_t half_up(int32_t x, QuantizedMultiplier m) {
+  return npu::npu_multiply(x, m, npu::Rounding::half_up);
+}
 
 // gemmlowp rounds twice: the high multiply h = x' * M0 / 2^31 rounds ties toward +infinity
 // (as half_up does), the division h / 2^right rounds ties away from zero. Whether that second
@@ -26,7 +30,8 @@ bool second_rounding_meets_a_tie(int32_t x, QuantizedMultiplier m) {
   if (right == 0) return false;
   int64_t shifted = static_cast<int64_t>(x) * (int64_t{1} << left);
   shifted = std::min<int64_t>(INT32_MAX, std::max<int64_t>(INT32_MIN, shifted));
-  const int32_t high = kernels::saturating_rounding_doubling_high_mul(static_cast<int32_t>(shifted), m.multiplier);
+  const int32_t high =
+      kernels::saturating_rounding_doubling_high_mul(static_cast<int32_t>(shifted), m.multiplier);
   const int64_t magnitude = high < 0 ? -static_cast<int64_t>(high) : high;
   return magnitude % (int64_t{1} << right) == (int64_t{1} << (right - 1));
 }
@@ -34,7 +39,7 @@ bool second_rounding_meets_a_tie(int32_t x, QuantizedMultiplier m) {
 TEST(NpuRounding, WithoutRightShiftTheModesAgreeEvenOnTies) {
   const QuantizedMultiplier half = quant::quantize_multiplier(0.5);  // M0 = 2^30, shift 0
   ASSERT_EQ(half.shift, 0);
-  EXPECT_EQ(gemmlowp(5, half), 3);   // 2.5
+  EXPECT_EQ(gemmlowp(5, half), 3);  // 2.5
   EXPECT_EQ(half_up(5, half), 3);
   EXPECT_EQ(gemmlowp(-5, half), -2);  // -2.5: the high multiply rounds ties up too
   EXPECT_EQ(half_up(-5, half), -2);
@@ -84,7 +89,8 @@ TEST(NpuRounding, ModesDifferOnlyWhereGemmlowpMeetsATieAndByOne) {
     ties += tie;
     if (a != b) {
       ++differ;
-      ASSERT_TRUE(tie) << "x " << x << " M0 " << m.multiplier << " shift " << m.shift << ": " << a << " vs " << b;
+      ASSERT_TRUE(tie) << "x " << x << " M0 " << m.multiplier << " shift " << m.shift << ": " << a
+                       << " vs " << b;
       ASSERT_EQ(std::abs(b - a), 1) << "x " << x << " M0 " << m.multiplier << " shift " << m.shift;
     }
   }

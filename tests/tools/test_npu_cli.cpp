@@ -27,7 +27,8 @@ namespace {
 const std::string kFixtures = std::string(OCTET_SOURCE_DIR) + "/tests/fixtures/";
 
 std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("octet_npu_cli_" + std::to_string(getpid()) + "_" + name)).string();
+  return (fs::temp_directory_path() / ("octet_npu_cli_" + std::to_string(getpid()) + "_" + name))
+      .string();
 }
 
 // A model with something the default NPU refuses: a 9x9 convolution (kernels 1..7) and a Softmax
@@ -39,7 +40,8 @@ Graph mixed_graph() {
   b.node("Relu", "r1", {"c1"}, {"r1o"});
   b.conv("narrow", "r1o", "c2", 8, 8, 3, true, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
   b.node("Relu", "r2", {"c2"}, {"r2o"});
-  b.node("MaxPool", "pool", {"r2o"}, {"p"}, {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}});
+  b.node("MaxPool", "pool", {"r2o"}, {"p"},
+         {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}});
   b.node("GlobalAveragePool", "gap", {"p"}, {"g"});
   b.node("Flatten", "flat", {"g"}, {"f"});
   b.random_constant("fc.w", {4, 8});
@@ -60,9 +62,10 @@ class SavedModel {
     std::mt19937 rng(8);
     std::vector<Tensor> samples;
     for (int i = 0; i < 4; ++i) samples.push_back(test::random_tensor({1, 3, 16, 16}, rng));
-    const Model int8 = quantize_model(fp32, options, {samples.size(), [&](size_t i, Tensor& input) {
-                                                        std::memcpy(input.mutable_raw(), samples[i].raw(), samples[i].bytes());
-                                                      }});
+    const Model int8 = quantize_model(
+        fp32, options, {samples.size(), [&](size_t i, Tensor& input) {
+                          std::memcpy(input.mutable_raw(), samples[i].raw(), samples[i].bytes());
+                        }});
     save_model_file(int8.graph(), path_);
   }
   ~SavedModel() { fs::remove(path_); }
@@ -83,7 +86,8 @@ nlohmann::json lint_json(const std::string& model, const std::vector<std::string
 TEST(NpuCli, LintPredictsExactlyTheCpuFallbacksOfExecution) {
   SavedModel model("mixed", false);
   const nlohmann::json lint = lint_json(model.path());
-  const std::vector<std::string> predicted = lint["summary"]["cpu_fallbacks"].get<std::vector<std::string>>();
+  const std::vector<std::string> predicted =
+      lint["summary"]["cpu_fallbacks"].get<std::vector<std::string>>();
 
   // The plan `--backend npu` executes (the CLI compiles exactly this).
   SessionOptions options;
@@ -104,7 +108,8 @@ TEST(NpuCli, LintPredictsExactlyTheCpuFallbacksOfExecution) {
     }
 
   // And execution through the CLI agrees with the ref backend.
-  const std::string input = temp_path("x.npy"), out_ref = temp_path("ref.npy"), out_npu = temp_path("npu.npy");
+  const std::string input = temp_path("x.npy"), out_ref = temp_path("ref.npy"),
+                    out_npu = temp_path("npu.npy");
   {
     std::mt19937 rng(2);
     const Tensor x = test::random_tensor({1, 3, 16, 16}, rng);
@@ -131,8 +136,12 @@ TEST(NpuCli, LintNamesEveryPerChannelLayerAndTheFix) {
   EXPECT_EQ(lint["summary"]["refusals"]["per-channel weights"], 3);
   auto text = run_octet({"lint", model.path(), "--target", "npu"});
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  OCTET_EXPECT_CONTAINS(text.out, "cpu  QConv 'narrow': per-channel weights (8 scales), the NPU takes per-tensor weights only");
-  OCTET_EXPECT_CONTAINS(text.out, "fix: per-channel weights: run with --convert-per-tensor, or quantize with --weights per-tensor");
+  OCTET_EXPECT_CONTAINS(
+      text.out,
+      "cpu  QConv 'narrow': per-channel weights (8 scales), the NPU takes per-tensor weights only");
+  OCTET_EXPECT_CONTAINS(text.out,
+                        "fix: per-channel weights: run with --convert-per-tensor, or quantize with "
+                        "--weights per-tensor");
 }
 
 TEST(NpuCli, PerChannelModelIsRefusedInOneLineUnlessConverted) {
@@ -147,12 +156,15 @@ TEST(NpuCli, PerChannelModelIsRefusedInOneLineUnlessConverted) {
   EXPECT_EQ(refused.exit_code, 1);
   ASSERT_EQ(refused.err_lines().size(), 1u) << refused.err;
   EXPECT_EQ(refused.err_lines()[0],
-            "octet: error: npu: QConv 'wide' has per-channel weights and the NPU takes per-tensor weights only; pass "
+            "octet: error: npu: QConv 'wide' has per-channel weights and the NPU takes per-tensor "
+            "weights only; pass "
             "--convert-per-tensor to convert them at load, or quantize with --weights per-tensor");
   EXPECT_FALSE(fs::exists(output));
-  auto converted = run_octet({"run", model.path(), "-i", input, "-o", output, "--backend", "npu", "--convert-per-tensor"});
+  auto converted = run_octet(
+      {"run", model.path(), "-i", input, "-o", output, "--backend", "npu", "--convert-per-tensor"});
   EXPECT_EQ(converted.exit_code, 0) << converted.err;
-  OCTET_EXPECT_CONTAINS(converted.err, "converting the per-channel weights of 3 layer(s) to per-tensor at load");
+  OCTET_EXPECT_CONTAINS(converted.err,
+                        "converting the per-channel weights of 3 layer(s) to per-tensor at load");
   EXPECT_TRUE(fs::exists(output));
   fs::remove(input);
   fs::remove(output);
@@ -160,7 +172,8 @@ TEST(NpuCli, PerChannelModelIsRefusedInOneLineUnlessConverted) {
 
 TEST(NpuCli, BenchReportsTheEstimateBesideTheHostTime) {
   SavedModel model("bench", false);
-  auto result = run_octet({"bench", model.path(), "--backend", "npu", "--iters", "3", "--warmup", "1", "--json", "--layers"});
+  auto result = run_octet({"bench", model.path(), "--backend", "npu", "--iters", "3", "--warmup",
+                           "1", "--json", "--layers"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto j = nlohmann::json::parse(result.out);
   EXPECT_EQ(j["backend"], "npu");
@@ -180,12 +193,14 @@ TEST(NpuCli, BenchReportsTheEstimateBesideTheHostTime) {
   }
   EXPECT_EQ(cycles, e["cycles"].get<int64_t>());
   EXPECT_EQ(dram, e["dram_bytes"].get<int64_t>());
-  OCTET_EXPECT_CONTAINS(j["partition"].get<std::string>(), "fallback QConv 'wide': npu: kernel 9x9 outside 1..7");
+  OCTET_EXPECT_CONTAINS(j["partition"].get<std::string>(),
+                        "fallback QConv 'wide': npu: kernel 9x9 outside 1..7");
 }
 
 TEST(NpuCli, NpuFlagsAndConfigErrorsAreOneLine) {
   SavedModel model("flags", false);
-  auto wrong_backend = run_octet({"bench", model.path(), "--backend", "cpu", "--convert-per-tensor", "--iters", "1"});
+  auto wrong_backend = run_octet(
+      {"bench", model.path(), "--backend", "cpu", "--convert-per-tensor", "--iters", "1"});
   EXPECT_EQ(wrong_backend.exit_code, 1);
   ASSERT_EQ(wrong_backend.err_lines().size(), 1u) << wrong_backend.err;
   OCTET_EXPECT_CONTAINS(wrong_backend.err, "--convert-per-tensor needs --backend npu");
@@ -194,7 +209,8 @@ TEST(NpuCli, NpuFlagsAndConfigErrorsAreOneLine) {
   auto bad = run_octet({"lint", model.path(), "--target", "npu", "--npu-config", config});
   EXPECT_EQ(bad.exit_code, 1);
   ASSERT_EQ(bad.err_lines().size(), 1u) << bad.err;
-  OCTET_EXPECT_CONTAINS(bad.err, "npu config '" + config + "': missing key 'per_tensor_weights_only'");
+  OCTET_EXPECT_CONTAINS(bad.err,
+                        "npu config '" + config + "': missing key 'per_tensor_weights_only'");
   fs::remove(config);
 }
 
@@ -202,8 +218,9 @@ TEST(NpuCli, NpuFlagsAndConfigErrorsAreOneLine) {
 // gives byte-identical outputs on the npu backend (default config) and the ref backend.
 TEST(NpuCliSlow, BundledModelPerTensorIsBitIdenticalToRefOnTheFullTestSet) {
   const std::string oct = temp_path("bundled_pt.oct");
-  auto quantized = run_octet({"quantize", std::string(OCTET_SOURCE_DIR) + "/models/fashion_mnist_resnet.onnx", "--calib",
-                              "fashion-mnist:train", "--calib-count", "100", "--weights", "per-tensor", "-o", oct});
+  auto quantized = run_octet(
+      {"quantize", std::string(OCTET_SOURCE_DIR) + "/models/fashion_mnist_resnet.onnx", "--calib",
+       "fashion-mnist:train", "--calib-count", "100", "--weights", "per-tensor", "-o", oct});
   ASSERT_EQ(quantized.exit_code, 0) << quantized.err;
   const Model model = Model::from_graph(load_model_file(oct), false);
   fs::remove(oct);
@@ -215,7 +232,8 @@ TEST(NpuCliSlow, BundledModelPerTensorIsBitIdenticalToRefOnTheFullTestSet) {
   const auto npu_plan = compile(model, npu_options);
   size_t on_npu = 0;
   for (const PlanStep& step : npu_plan->steps()) on_npu += step.backend == "npu";
-  EXPECT_EQ(on_npu, model.graph().nodes.size() - 2) << npu_plan->partition_summary();  // all but Quantize/Dequantize
+  EXPECT_EQ(on_npu, model.graph().nodes.size() - 2)
+      << npu_plan->partition_summary();  // all but Quantize/Dequantize
 
   std::atomic<int64_t> differing{0}, compared{0};
   auto worker = [&](size_t begin, size_t end) {

@@ -10,7 +10,8 @@ namespace octet::cli {
 void add_backend_flags(CLI::App& sub, BackendFlags& flags, const std::string& default_backend) {
   flags.backend = default_backend;
   sub.add_option("--backend", flags.backend,
-                 "ref (scalar reference), cpu (SIMD kernels), onednn, or npu (emulated NPU, the host runs the rest)")
+                 "ref (scalar reference), cpu (SIMD kernels), onednn, or npu (emulated NPU, the "
+                 "host runs the rest)")
       ->capture_default_str()
       ->check(CLI::IsMember(available_backends()));
   sub.add_option("--npu-config", flags.npu_config, "NPU config JSON (default: the built-in one)")
@@ -30,8 +31,11 @@ SessionOptions session_options(const BackendFlags& flags, const Model& model) {
   if (flags.backend == "npu" && flags.convert_per_tensor) {
     const std::vector<std::string> layers = npu::per_channel_layers(model.graph());
     if (!layers.empty())
-      std::fprintf(stderr, "octet: note: npu: converting the per-channel weights of %zu layer(s) to per-tensor "
-                   "at load (first: %s)\n", layers.size(), layers.front().c_str());
+      std::fprintf(
+          stderr,
+          "octet: note: npu: converting the per-channel weights of %zu layer(s) to per-tensor "
+          "at load (first: %s)\n",
+          layers.size(), layers.front().c_str());
   }
   return options;
 }
