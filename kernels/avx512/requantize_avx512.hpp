@@ -10,7 +10,7 @@ namespace octet::kernels::avx512 {
 // Internal linkage, as in requantize_avx2.hpp: never share an out-of-line copy across ISA flags.
 namespace {
 
-// round(a * m / 2^31), ties away from zero, for a Q31 multiplier m in [2^30, 2^31) broadcast to
+// round(a * m / 2^31), ties rounded up, for a Q31 multiplier m in [2^30, 2^31) broadcast to
 // every lane (so its even lanes serve the odd products too): the low 32 bits of
 // floor((a * m + 2^30) / 2^31), i.e. bits 31..62 of the 64-bit sum (see the AVX2 file).
 inline __m512i rounding_doubling_high_mul(__m512i a, __m512i broadcast_m) {
