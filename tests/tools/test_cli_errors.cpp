@@ -123,4 +123,15 @@ TEST_F(CliErrors, OutputDirectoryMissing) {
   expect_one_line_error(result, {"y.npy"});
 }
 
+TEST_F(CliErrors, QuantizeFlagsThatContradictEachOther) {
+  CliResult npu = run_octet({"quantize", model_, "--calib", path("x.npy"), "--target", "npu", "--weights",
+                             "per-channel", "-o", path("q.oct")});
+  expect_one_line_error(npu, {"--target npu", "per-tensor"});
+  CliResult dynamic = run_octet({"quantize", model_, "--mode", "dynamic", "--bias-correction", "-o", path("q.oct")});
+  expect_one_line_error(dynamic, {"--bias-correction", "static"});
+  CliResult target = run_octet({"quantize", model_, "--calib", path("x.npy"), "--target", "gpu", "-o", path("q.oct")});
+  expect_one_line_error(target, {"--target", "gpu"});
+  EXPECT_FALSE(fs::exists(path("q.oct")));
+}
+
 }  // namespace

@@ -64,6 +64,7 @@ Command add_compare_command(CLI::App& app) {
       for (const auto& observer : quant::observer_kinds())
         for (const char* weights : {"per-channel", "per-tensor"})
           for (const char* activations : {"asymmetric", "symmetric"}) {
+            if (o->flags.target == "npu" && std::string(weights) == "per-channel") continue;
             QuantizeFlags flags = o->flags;
             flags.observer = observer;
             flags.weights = weights;
@@ -79,16 +80,19 @@ Command add_compare_command(CLI::App& app) {
     configs.push_back(seven_bit);
     QuantizeFlags dynamic = o->flags;
     dynamic.mode = "dynamic";
+    dynamic.bias_correction = false;  // it needs calibrated activations
     configs.push_back(dynamic);
     for (QuantizeFlags& flags : configs) {
       const bool is_dynamic = flags.mode == "dynamic";
       if (!is_dynamic) flags.mode = "static";
       QuantizationSummary summary;
       Model int8 = quantize_with_dataset(fp32, to_options(flags), &calib, flags.calib_count, summary);
-      const std::string bits = flags.weight_bits == 7 ? " w7" : "";
-      const std::string name = is_dynamic ? "int8 dynamic " + flags.weights + bits
-                                          : "int8 static " + flags.observer + " " + flags.weights + " " +
-                                                flags.activations + bits;
+      const std::string passes = ptq_passes(flags);
+      const std::string suffix = (flags.weight_bits == 7 ? " w7" : "") + (passes.empty() ? "" : " " + passes);
+      const std::string weights = weight_granularity(flags);
+      const std::string name = is_dynamic ? "int8 dynamic " + weights + suffix
+                                          : "int8 static " + flags.observer + " " + weights + " " +
+                                                flags.activations + suffix;
       evaluate(int8, name, serialize_model(int8.graph()).size());
     }
 
