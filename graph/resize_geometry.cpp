@@ -29,11 +29,21 @@ const std::pair<const char*, NearestRounding> kRoundings[] = {
     {"ceil", NearestRounding::ceil},
 };
 
+// An attribute read; a value of the wrong kind is an error naming the node.
+template <class Read>
+auto read_attribute(const Node& node, Read&& read) {
+  try {
+    return read();
+  } catch (const Error& error) {
+    throw Error(node.label() + ": " + error.what());
+  }
+}
+
 // The enum named by attribute `attribute`, or an error listing the accepted names.
 template <class Enum, size_t N>
 Enum named_mode(const Node& node, const char* attribute, const char* fallback,
                 const std::pair<const char*, Enum> (&table)[N]) {
-  const std::string value = node.attrs.get_string(attribute, fallback);
+  const std::string value = read_attribute(node, [&] { return node.attrs.get_string(attribute, fallback); });
   std::string accepted;
   for (const auto& entry : table) {
     if (value == entry.first) return entry.second;
@@ -45,7 +55,7 @@ Enum named_mode(const Node& node, const char* attribute, const char* fallback,
 std::string floats_str(const std::vector<float>& values) {
   std::ostringstream text;
   text << "[";
-  for (size_t i = 0; i < values.size(); ++i) text << (i ? ", " : "") << values[i];
+  for (size_t i = 0; i < values.size(); ++i) text << (i ? "," : "") << values[i];  // as shape_str
   text << "]";
   return text.str();
 }
@@ -53,7 +63,7 @@ std::string floats_str(const std::vector<float>& values) {
 }  // namespace
 
 ResizeGeometry resolve_resize_geometry(const Node& node, const Shape& input) {
-  const std::string mode = node.attrs.get_string("mode", "nearest");
+  const std::string mode = read_attribute(node, [&] { return node.attrs.get_string("mode", "nearest"); });
   if (mode != "nearest")
     throw Error(node.label() + ": mode '" + mode + "' is not supported (only 'nearest')");
   ResizeGeometry g;
@@ -67,7 +77,7 @@ ResizeGeometry resolve_resize_geometry(const Node& node, const Shape& input) {
   const bool has_scales = node.attrs.has("scales"), has_sizes = node.attrs.has("sizes");
   if (has_scales == has_sizes) throw Error(node.label() + ": needs exactly one of 'scales' and 'sizes'");
   if (has_scales) {
-    const std::vector<float> scales = node.attrs.get_floats("scales");
+    const std::vector<float> scales = read_attribute(node, [&] { return node.attrs.get_floats("scales"); });
     if (scales.size() != input.size())
       throw Error(node.label() + ": scales has " + std::to_string(scales.size()) + " values, input " +
                   shape_str(input) + " has rank " + std::to_string(input.size()));
@@ -91,7 +101,7 @@ ResizeGeometry resolve_resize_geometry(const Node& node, const Shape& input) {
       g.scale[axis] = scale;
     }
   } else {
-    const std::vector<int64_t> sizes = node.attrs.get_ints("sizes");
+    const std::vector<int64_t> sizes = read_attribute(node, [&] { return node.attrs.get_ints("sizes"); });
     if (sizes.size() != input.size())
       throw Error(node.label() + ": sizes has " + std::to_string(sizes.size()) + " values, input " +
                   shape_str(input) + " has rank " + std::to_string(input.size()));
