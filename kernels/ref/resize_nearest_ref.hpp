@@ -22,8 +22,11 @@ enum class NearestRounding { round_prefer_floor, round_prefer_ceil, floor, ceil 
 // The input index whose value output index `out_index` takes along one axis, by the ONNX
 // formulas: transform the coordinate, round it, clamp it into [0, in_length - 1] (ONNX pads the
 // input by repeating its edge). `scale` is the axis's scale as the model states it (ONNX's
-// `scales` input), or out_length / in_length when the model gives output sizes instead.
-// Computed in double, as ONNX's reference implementation does.
+// `scales` input), or out_length / in_length when the model gives output sizes instead. The
+// spec's prose calls the scale length_resized / length_original, which is the same number
+// whenever the scale gives a whole output length; when it does not (0.6 × 4 → 2), ONNX's
+// reference implementation, ONNX Runtime and PyTorch all divide by the given scale, and so do
+// we. Computed in double, as ONNX's reference implementation does.
 int64_t nearest_source_index(int64_t out_index, int64_t in_length, int64_t out_length, double scale,
                              CoordinateTransform transform, NearestRounding rounding);
 

@@ -1,7 +1,7 @@
 // Nearest resize: the source index of every coordinate mode × rounding mode against values
 // worked out by hand from the ONNX Resize formulas (resize_nearest_cases.hpp), the clamping at
-// both edges, and the copy kernel for 1-, 2-, 4- and 8-byte elements with guard bytes around
-// the output.
+// both edges, and the copy kernel for 1-, 2-, 3-, 4- and 8-byte elements with guard bytes
+// around the output.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -84,6 +84,23 @@ TEST(ResizeNearestKernel, CopiesTheIndexedElementOfAnySize) {
   check_copy_kernel<uint16_t>(2);
   check_copy_kernel<uint32_t>(3);  // the bytes of a float
   check_copy_kernel<uint64_t>(4);
+}
+
+TEST(ResizeNearestKernel, CopiesElementsOfAnOddByteSize) {
+  // 3-byte elements take the generic byte-copy path.
+  const ResizeNearestShape shape{2, 2, 3, 3, 2};
+  const std::vector<int64_t> rows = {1, 1, 0}, cols = {2, 0};
+  std::vector<uint8_t> input(2 * 2 * 3 * 3);
+  std::iota(input.begin(), input.end(), uint8_t{1});
+  std::vector<uint8_t> output(2 * 3 * 2 * 3 + 3, 0xee);
+  resize_nearest_ref(shape, rows.data(), cols.data(), 3, input.data(), output.data());
+  for (int64_t p = 0; p < 2; ++p)
+    for (int64_t y = 0; y < 3; ++y)
+      for (int64_t x = 0; x < 2; ++x)
+        for (int64_t b = 0; b < 3; ++b)
+          ASSERT_EQ(output[static_cast<size_t>(((p * 3 + y) * 2 + x) * 3 + b)],
+                    input[static_cast<size_t>(((p * 2 + rows[y]) * 3 + cols[x]) * 3 + b)]);
+  EXPECT_EQ(output[36], 0xee);  // nothing written past the end
 }
 
 TEST(ResizeNearestKernel, IdentityTablesCopyThePlane) {
