@@ -4,6 +4,7 @@
 
 #include "graph/error.hpp"
 #include "graph/op_schema.hpp"
+#include "graph/resize_geometry.hpp"
 #include "graph/window_geometry.hpp"
 
 namespace octet {
@@ -95,6 +96,20 @@ Infos infer_pool(const Graph&, const Node& node, const Infos& in) {
     throw Error(node.label() + ": storage_order=1 (column-major indices) is not supported");
   WindowGeometry g = resolve_window_geometry(node, x.shape, node.attrs.get_ints("kernel_shape"),
                                              node.attrs.get_int("ceil_mode", 0) != 0);
+  return {ValueInfo{x.dtype, {x.shape[0], x.shape[1], g.output[0], g.output[1]}}};
+}
+
+// Nearest resize copies elements: an int8 output is the input's codes with the input's qparams.
+Infos infer_resize(const Graph& graph, const Node& node, const Infos& in) {
+  const ValueInfo& x = in[0];
+  require_dtype(node, x, {DType::f32, DType::u8, DType::i8}, "input");
+  const ResizeGeometry g = resolve_resize_geometry(node, x.shape);
+  const auto input_quant = graph.quant.find(node.inputs[0]);
+  if (input_quant != graph.quant.end()) {
+    const auto output_quant = graph.quant.find(node.outputs[0]);
+    if (output_quant == graph.quant.end() || !(output_quant->second == input_quant->second))
+      throw Error(node.label() + ": input and output must share quantization parameters");
+  }
   return {ValueInfo{x.dtype, {x.shape[0], x.shape[1], g.output[0], g.output[1]}}};
 }
 
@@ -286,6 +301,9 @@ const std::vector<OpSchema>& schemas() {
       {"Identity", 1, 1, 1, {}, infer_passthrough},
       {"Dropout", 1, 3, 2, {"ratio", "seed", "is_test"}, infer_passthrough},
       {"Softmax", 1, 1, 1, {"axis", "coerce_2d"}, infer_softmax},
+      // ONNX Resize/Upsample with their constant scales/sizes inputs as attributes (resize_geometry.hpp).
+      {"Resize", 1, 1, 1, {"mode", "coordinate_transformation_mode", "nearest_mode", "scales", "sizes"},
+       infer_resize},
   };
   return table;
 }

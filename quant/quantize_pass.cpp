@@ -56,7 +56,7 @@ Role classify(const Graph& graph, const Node& node, const QuantizeOptions& optio
     return Role::compute;
   }
   if (node.op == "MaxPool" || node.op == "Flatten" || node.op == "Reshape" || node.op == "AveragePool" ||
-      node.op == "GlobalAveragePool")
+      node.op == "GlobalAveragePool" || node.op == "Resize")  // Resize is nearest only: it copies codes
     return Role::passthrough;
   reason = "no int8 kernel for " + node.op;
   return Role::keep_float;
@@ -205,7 +205,8 @@ class StaticQuantizer {
     if (node.op == "AveragePool") q.op = "QAveragePool";
     if (node.op == "GlobalAveragePool") q.op = "QGlobalAveragePool";
     q.outputs[0] = node.outputs[0] + kInt8Suffix;
-    // Max/average pooling and reshapes do not change the scale: the output shares the input's.
+    // Max/average pooling, nearest resize and reshapes do not change the scale: the output
+    // shares the input's.
     out_.quant[q.outputs[0]] = out_.quant.at(input);
     int8_values_.insert(q.outputs[0]);
     out_.nodes.push_back(std::move(q));

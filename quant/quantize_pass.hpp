@@ -1,8 +1,8 @@
 #pragma once
 // The "module swap": an optimized fp32 graph plus observed activation ranges becomes an int8
 // graph. Conv → QConv (int8 weights, int32 bias, requantization, fused ReLU/ReLU6), Gemm →
-// QGemm, Add → QAdd (both inputs rescaled to the output scale), MaxPool/Flatten/Reshape run on
-// int8 unchanged, AveragePool/GlobalAveragePool → integer-rounding versions; QuantizeLinear
+// QGemm, Add → QAdd (both inputs rescaled to the output scale), MaxPool/Flatten/Reshape and
+// nearest Resize run on int8 unchanged, AveragePool/GlobalAveragePool → integer-rounding versions; QuantizeLinear
 // goes where float values enter the int8 region and DequantizeLinear where they leave it.
 // Ops with no int8 form (Softmax, ...) stay fp32 between a Dequantize and a Quantize.
 #include <functional>

@@ -27,6 +27,7 @@ const std::map<std::string, Factory>& factories() {
       {"Identity", ref::make_copy},
       {"Dropout", ref::make_copy},
       {"Transpose", ref::make_transpose},
+      {"Resize", ref::make_resize},
       {"QuantizeLinear", ref::make_quantize},
       {"DequantizeLinear", ref::make_dequantize},
       {"QConv", ref::make_qconv},

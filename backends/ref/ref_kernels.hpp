@@ -17,6 +17,7 @@ std::unique_ptr<Kernel> make_batchnorm(const Graph& graph, const Node& node);
 std::unique_ptr<Kernel> make_softmax(const Graph& graph, const Node& node);
 std::unique_ptr<Kernel> make_copy(const Graph& graph, const Node& node);
 std::unique_ptr<Kernel> make_transpose(const Graph& graph, const Node& node);
+std::unique_ptr<Kernel> make_resize(const Graph& graph, const Node& node);  // f32, i8, u8
 
 // int8 (quantized_ref.cpp)
 std::unique_ptr<Kernel> make_quantize(const Graph& graph, const Node& node);

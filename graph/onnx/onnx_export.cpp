@@ -291,7 +291,8 @@ class QdqExporter {
       export_weighted(node);
     } else if (node.op == "QAdd" || node.op == "QAveragePool" || node.op == "QGlobalAveragePool") {
       export_int8(node, node.op.substr(1));
-    } else if ((node.op == "MaxPool" || node.op == "Flatten" || node.op == "Reshape") && is_int8(node.inputs[0])) {
+    } else if ((node.op == "MaxPool" || node.op == "Flatten" || node.op == "Reshape" || node.op == "Resize") &&
+               is_int8(node.inputs[0])) {
       export_int8(node, node.op);
     } else {
       export_float(node);
@@ -319,14 +320,23 @@ class QdqExporter {
       else
         inputs.push_back(input);
     }
+    if (node.op == "Resize") inputs = resize_inputs(node, inputs[0]);
     finish_op(node, float_op, inputs);
+  }
+
+  // Octet's Resize holds ONNX's constant scales/sizes inputs as attributes; opset 13 takes them
+  // as inputs again (X, roi, scales, sizes).
+  std::vector<std::string> resize_inputs(const Node& node, const std::string& x) {
+    if (node.attrs.has("scales"))
+      return {x, "", add_constant(node.name + "_scales", DType::f32, node.attrs.get_floats("scales"), false)};
+    return {x, "", "", add_constant(node.name + "_sizes", DType::i64, node.attrs.get_ints("sizes"), false)};
   }
 
   void finish_op(const Node& node, const std::string& float_op, const std::vector<std::string>& inputs) {
     const std::string& output = node.outputs[0];
     std::string value = unique_value(output + "_float");
     auto* proto = add_node(float_op, node.name, inputs, {value}, true);
-    copy_attributes(node, *proto);
+    copy_attributes(node, *proto, {"scales", "sizes"});  // Resize's, inputs in ONNX
     if (float_op == "Gemm") set_attribute(*proto->add_attribute(), "transB", int64_t{1});
     if (node.attrs.has("activation")) {
       const std::string activated = unique_value(output + "_act");
@@ -364,6 +374,10 @@ class QdqExporter {
     }
     if (node.op == "Dropout") skip.insert({"ratio", "is_test"});  // inference: identity
     if (node.op == "Gemm") skip.insert("broadcast");
+    if (node.op == "Resize") {
+      inputs = resize_inputs(node, inputs[0]);
+      skip.insert({"scales", "sizes"});
+    }
     if (node.op == "BatchNormalization") {
       if (node.attrs.get_int("spatial", 1) != 1 || node.attrs.get_int("training_mode", 0) != 0)
         throw Error(node.label() + ": only inference, spatial BatchNormalization can be exported");

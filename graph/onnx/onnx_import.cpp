@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "graph/error.hpp"
+#include "graph/onnx/resize_import.hpp"
 #include "graph/op_schema.hpp"
 
 namespace octet {
@@ -116,6 +117,10 @@ void import_node(const onnx::NodeProto& proto, size_t index, int opset, Graph& g
     if (!graph.initializers.count(proto.output(0))) throw Error(node.label() + " has no 'value'");
     return;
   }
+  if (node.op == "Resize" || node.op == "Upsample") {
+    graph.nodes.push_back(resize_from_onnx(proto, std::move(node), opset, graph));
+    return;
+  }
   const OpSchema* schema = find_op_schema(node.op);
   if (!schema) throw Error("unsupported op " + node.label());
   node.inputs.assign(proto.input().begin(), proto.input().end());
@@ -175,6 +180,8 @@ Graph import_onnx_bytes(const void* data, size_t size, const std::string& origin
     import_node(proto.node(i), static_cast<size_t>(i), opset, graph);
   for (const auto& output : proto.output()) graph.outputs.push_back(output.name());
   if (graph.outputs.empty()) throw Error(origin + ": model has no outputs");
+  // Drop constants nothing reads: Resize's scales/sizes (attributes now), unused exporter leftovers.
+  graph.remove_unused();
   try {
     graph.infer_shapes();
   } catch (const Error& error) {

@@ -361,6 +361,47 @@ TEST(ModelFile, Int8GraphRoundTripKeepsEveryDtypeAttributeQuantAndMetadata) {
   EXPECT_EQ(conv->attrs.get_string("auto_pad", ""), "NOTSET");
 }
 
+// Resize keeps ONNX's scales/sizes as float/int lists and its modes as strings: an fp32 graph
+// and an int8 one (codes copied, the output sharing the input's qparams) round-trip and run
+// bit-identically.
+TEST(ModelFile, ResizeRoundTripsInFp32AndInt8) {
+  for (DType dtype : {DType::f32, DType::i8}) {
+    GraphBuilder b("resize");
+    b.input("x", {1, 2, 3, 5}, dtype);
+    b.node("Resize", "up", {"x"}, {"u"},
+           {{"mode", std::string("nearest")}, {"coordinate_transformation_mode", std::string("asymmetric")},
+            {"nearest_mode", std::string("floor")}, {"scales", std::vector<float>{1, 1, 2, 0.6f}}});
+    b.node("Resize", "fit", {"u"}, {"y"},
+           {{"coordinate_transformation_mode", std::string("pytorch_half_pixel")},
+            {"nearest_mode", std::string("round_prefer_ceil")}, {"sizes", std::vector<int64_t>{1, 2, 7, 2}}});
+    b.output("y");
+    Graph original = b.build();
+    if (dtype == DType::i8)
+      for (const char* value : {"x", "u", "y"}) original.quant[value] = QuantParams{{0.037f}, {-5}, -1};
+    original.infer_shapes();
+    AlignedBytes bytes(serialize_model(original));
+    const Graph loaded = bytes.load();
+    expect_same_graph(original, loaded);
+    const Node* up = test::find_node(loaded, "up");
+    ASSERT_NE(up, nullptr);
+    EXPECT_EQ(float_bits(up->attrs.get_floats("scales")[3]), float_bits(0.6f));
+    EXPECT_EQ(test::find_node(loaded, "fit")->attrs.get_ints("sizes"), (std::vector<int64_t>{1, 2, 7, 2}));
+    EXPECT_EQ(loaded.value_info("u").shape, (Shape{1, 2, 6, 3}));
+    EXPECT_EQ(loaded.value_info("y").dtype, dtype);
+
+    Tensor x(dtype, {1, 2, 3, 5});
+    for (int64_t i = 0; i < x.elements(); ++i) {
+      if (dtype == DType::f32) x.mutable_data<float>()[i] = 0.25f * static_cast<float>(i) - 3.0f;
+      else x.mutable_data<int8_t>()[i] = static_cast<int8_t>(7 * i - 100);
+    }
+    const Tensor before = run(original, {x})[0];
+    const Tensor after = run(loaded, {x})[0];
+    ASSERT_EQ(after.shape(), (Shape{1, 2, 7, 2}));
+    ASSERT_EQ(after.bytes(), before.bytes());
+    EXPECT_EQ(std::memcmp(after.raw(), before.raw(), after.bytes()), 0) << dtype_name(dtype);
+  }
+}
+
 TEST(ModelFile, OutputIsDeterministic) {
   const std::vector<uint8_t> first = serialize_model(int8_graph());
   EXPECT_EQ(serialize_model(int8_graph()), first);

@@ -21,6 +21,7 @@
 #include "kernels/ref/conv2d_f32_ref.hpp"
 #include "kernels/ref/gemm_f32_ref.hpp"
 #include "kernels/ref/pool2d_ref.hpp"
+#include "kernels/ref/resize_nearest_ref.hpp"
 
 namespace octet::test {
 
@@ -227,9 +228,50 @@ class QdqSimulator {
         }
         if (infer >= 0) y.shape[static_cast<size_t>(infer)] = shape_elements(x.shape) / known;
       }
+    } else if (op == "Resize") {
+      y = resize_nearest(node, x, input(2), input(3));
     } else {
       throw Error("simulator: unsupported op " + op);
     }
+    return y;
+  }
+
+  // Opset-13 Resize in nearest mode on NCHW, read from the ONNX form: the output size and the
+  // scale the coordinates divide by come from `scales` (floored) or `sizes`.
+  static SimValue resize_nearest(const Node& node, const SimValue& x, const SimValue* scales, const SimValue* sizes) {
+    if (node.attrs.get_string("mode", "nearest") != "nearest") throw Error("simulator: Resize mode is not nearest");
+    const std::map<std::string, kernels::CoordinateTransform> transforms = {
+        {"half_pixel", kernels::CoordinateTransform::half_pixel},
+        {"pytorch_half_pixel", kernels::CoordinateTransform::pytorch_half_pixel},
+        {"align_corners", kernels::CoordinateTransform::align_corners},
+        {"asymmetric", kernels::CoordinateTransform::asymmetric},
+        {"tf_half_pixel_for_nn", kernels::CoordinateTransform::tf_half_pixel_for_nn}};
+    const std::map<std::string, kernels::NearestRounding> roundings = {
+        {"round_prefer_floor", kernels::NearestRounding::round_prefer_floor},
+        {"round_prefer_ceil", kernels::NearestRounding::round_prefer_ceil},
+        {"floor", kernels::NearestRounding::floor},
+        {"ceil", kernels::NearestRounding::ceil}};
+    const auto transform = transforms.at(node.attrs.get_string("coordinate_transformation_mode", "half_pixel"));
+    const auto rounding = roundings.at(node.attrs.get_string("nearest_mode", "round_prefer_floor"));
+    SimValue y;
+    y.shape = x.shape;
+    std::vector<int64_t> index[2];
+    for (size_t axis = 2; axis < 4; ++axis) {
+      double scale;
+      if (scales && !scales->data.empty()) {
+        scale = scales->data[axis];
+        y.shape[axis] = static_cast<int64_t>(std::floor(scale * static_cast<double>(x.shape[axis])));
+      } else {
+        y.shape[axis] = static_cast<int64_t>(sizes->data[axis]);
+        scale = static_cast<double>(y.shape[axis]) / static_cast<double>(x.shape[axis]);
+      }
+      for (int64_t i = 0; i < y.shape[axis]; ++i)
+        index[axis - 2].push_back(
+            kernels::nearest_source_index(i, x.shape[axis], y.shape[axis], scale, transform, rounding));
+    }
+    y.data.resize(static_cast<size_t>(shape_elements(y.shape)));
+    kernels::resize_nearest_ref({x.shape[0] * x.shape[1], x.shape[2], x.shape[3], y.shape[2], y.shape[3]},
+                                index[0].data(), index[1].data(), sizeof(float), x.data.data(), y.data.data());
     return y;
   }
 

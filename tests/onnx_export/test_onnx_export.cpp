@@ -345,6 +345,65 @@ TEST(OnnxExport, PoolingReshapeClipAndGroupedConvAreExported) {
   }
 }
 
+// Conv → Resize 2× (PyTorch's asymmetric/floor, scales) → Conv → Add(skip from the upsampled
+// map) → Resize to 5×5 (half_pixel, sizes).
+Graph upsampling_graph(uint32_t seed = 13) {
+  test::GraphBuilder b("upsampling", seed);
+  b.input("x", {1, 2, 8, 8});
+  b.conv("c1", "x", "c1o", 2, 4, 3, true, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"strides", std::vector<int64_t>{2, 2}}});
+  b.node("Resize", "up", {"c1o"}, {"upo"},
+         {{"mode", std::string("nearest")}, {"coordinate_transformation_mode", std::string("asymmetric")},
+          {"nearest_mode", std::string("floor")}, {"scales", std::vector<float>{1, 1, 2, 2}}});
+  b.conv("c2", "upo", "c2o", 4, 4, 3, true, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  b.node("Add", "skip", {"c2o", "upo"}, {"sum"});
+  b.node("Resize", "fit", {"sum"}, {"y"}, {{"sizes", std::vector<int64_t>{1, 4, 5, 5}}});
+  b.output("y");
+  return b.build();
+}
+
+TEST(OnnxExport, ResizeGetsItsScalesOrSizesBackAsInputs) {
+  const Model int8 = quantized(upsampling_graph());
+  size_t int8_values = 0;
+  for (const auto& entry : int8.graph().values)
+    int8_values += entry.second.dtype == DType::i8 && !int8.graph().is_initializer(entry.first);
+  for (QdqActivationType type : {QdqActivationType::u8, QdqActivationType::s8}) {
+    SCOPED_TRACE(qdq_activation_type_name(type));
+    const onnx::ModelProto model = export_model(int8.graph(), type);
+    EXPECT_NO_THROW(onnx::checker::check_model(model));
+    ASSERT_EQ(count_ops(model, "Resize"), 2u);
+    for (const auto& node : model.graph().node()) {
+      if (node.op_type() != "Resize") continue;
+      EXPECT_EQ(producer(model, node.input(0))->op_type(), "DequantizeLinear") << node.name();
+      EXPECT_EQ(node.input(1), "") << "roi";
+      for (const auto& attribute : node.attribute()) {
+        EXPECT_NE(attribute.name(), "scales");
+        EXPECT_NE(attribute.name(), "sizes");
+      }
+      if (node.name() == "up") {
+        ASSERT_EQ(node.input_size(), 3);
+        const onnx::TensorProto* scales = find_initializer(model, node.input(2));
+        ASSERT_NE(scales, nullptr);
+        EXPECT_EQ(scales->data_type(), onnx::TensorProto::FLOAT);
+        EXPECT_EQ(values_of<float>(*scales), (std::vector<float>{1, 1, 2, 2}));
+      } else {
+        ASSERT_EQ(node.input_size(), 4);
+        EXPECT_EQ(node.input(2), "");
+        const onnx::TensorProto* sizes = find_initializer(model, node.input(3));
+        ASSERT_NE(sizes, nullptr);
+        EXPECT_EQ(sizes->data_type(), onnx::TensorProto::INT64);
+        EXPECT_EQ(values_of<int64_t>(*sizes), (std::vector<int64_t>{1, 4, 5, 5}));
+      }
+    }
+    // A nearest resize copies codes: run as ONNX defines it, it agrees exactly with Octet; the
+    // convolutions and the Add within their 1 LSB.
+    const Agreement a = compare(int8, model, random_inputs(8, 14));
+    EXPECT_EQ(a.layers, int8_values);
+    EXPECT_LE(a.worst_layer_lsb, 1.0) << a.worst_layer;
+    EXPECT_LE(a.pinned_output, 1e-9);
+    EXPECT_LE(a.free_output, 3.0 + 1e-3);
+  }
+}
+
 TEST(OnnxExport, FloatSimulationOfTheFileMatchesOctetInt8WithinOneLsb) {
   const auto inputs = random_inputs(24, 5);
   for (bool per_channel : {true, false})

@@ -202,4 +202,59 @@ TEST(QuantizePass, RefusesAnAlreadyQuantizedModelAndMissingCalibration) {
   OCTET_EXPECT_CONTAINS(test::error_message([&] { quantize_model(fp32, {}, {}); }), "calibration");
 }
 
+// Conv -> Resize (PyTorch's 2x nearest upsampling) -> Conv -> Add(skip from the upsampled map):
+// the Resize copies int8 codes, so the whole network stays int8 between one Quantize and one
+// Dequantize and the Resize output carries its input's qparams.
+Graph upsampling_graph() {
+  test::GraphBuilder b("upsampling", 11);
+  b.input("x", {1, 2, 4, 4});
+  b.conv("c1", "x", "c1o", 2, 4, 3, true, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  b.node("Relu", "r1", {"c1o"}, {"r1o"});
+  b.node("Resize", "up", {"r1o"}, {"upo"},
+         {{"mode", std::string("nearest")}, {"coordinate_transformation_mode", std::string("asymmetric")},
+          {"nearest_mode", std::string("floor")}, {"scales", std::vector<float>{1, 1, 2, 2}}});
+  b.conv("c2", "upo", "c2o", 4, 4, 3, true, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  b.node("Add", "skip", {"c2o", "upo"}, {"y"});
+  b.output("y");
+  return b.build();
+}
+
+std::vector<Tensor> small_inputs(size_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < count; ++i) inputs.push_back(test::random_tensor({1, 2, 4, 4}, rng, -1.0f, 1.0f));
+  return inputs;
+}
+
+TEST(QuantizePass, NearestResizeStaysInTheInt8Region) {
+  Model fp32 = Model::from_graph(upsampling_graph());
+  QuantizationSummary summary;
+  Model int8 = quantize_model(fp32, {}, source_of(small_inputs(64, 12)), {}, &summary);
+  const Graph& g = int8.graph();
+  EXPECT_EQ(test::node_ops(g),
+            (std::vector<std::string>{"QuantizeLinear", "QConv", "Resize", "QConv", "QAdd", "DequantizeLinear"}));
+  EXPECT_EQ(summary.report.quantize_nodes, 1u);
+  EXPECT_EQ(summary.report.dequantize_nodes, 1u);
+  EXPECT_EQ(summary.report.float_nodes, 0u);
+  EXPECT_EQ(first_float_op_inside_int8_region(g), "");
+  const Node* up = test::find_node(g, "up");
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(g.value_info(up->inputs[0]).dtype, DType::i8);
+  EXPECT_EQ(g.value_info(up->outputs[0]).dtype, DType::i8);
+  EXPECT_EQ(g.value_info(up->outputs[0]).shape, (Shape{1, 4, 8, 8}));
+  EXPECT_TRUE(g.quant.at(up->outputs[0]) == g.quant.at(up->inputs[0])) << "no requantization in Resize";
+
+  Session reference(fp32);
+  for (const std::string& backend : available_backends()) {
+    SessionOptions options;
+    options.backend = backend;
+    options.convert_per_tensor = backend == "npu";  // the NPU takes per-tensor weights only
+    Session quantized(int8, options);
+    double worst = 1e9;
+    for (const Tensor& input : small_inputs(16, 13))
+      worst = std::min(worst, sqnr_db(test::run_session(reference, {input})[0], test::run_session(quantized, {input})[0]));
+    EXPECT_GT(worst, 30.0) << "int8 output SQNR vs fp32 on " << backend;
+  }
+}
+
 }  // namespace
