@@ -6,9 +6,12 @@
 // multi-threaded runs use OpenMP). Benchmarks:
 //   octet_avx2/gemm/wB/...       avx2::gemm_packed, weights packed once, the activation panel
 //                                packed once outside the loop; int8 output requantized per row.
-//                                w8: weights in [-127, 127] (today's quantizer: the kernel splits
-//                                them into hi/lo halves, 2x the multiplies); w7: |w| <= 64 (one
-//                                pass, the "7-bit weight" mode, DESIGN.md §7).
+//                                w8: weights in [-127, 127] (the AVX2 tiles split them into
+//                                hi/lo halves, 2x the multiplies); w7: |w| <= 64 (one pass, the
+//                                "7-bit weight" mode, DESIGN.md §7).
+//   octet_avx512_vnni/...        the same entry points with weights packed for the AVX-512-VNNI
+//                                tiles (8 x 48 zmm tiles, vpdpbusd; full 8-bit weights, exact).
+//   octet_*/gemv/...             M = 1 (the classifier): qgemm_s8_avx2, the matrix-vector path.
 //   octet_avx2/pack+gemm/wB/...  the same plus packing the activations inside the loop from a
 //                                K x M int8 matrix (the NCHW activation of a 1x1 convolution,
 //                                pack_conv_panel's pointwise path), for a fair comparison with
@@ -23,8 +26,9 @@
 //                                run-time source zero point instead: exact, ~20x slower.)
 //   onednn/sgemm/...             dnnl_sgemm, fp32, same shapes.
 //   peak/...                     one core, registers only, independent accumulator chains:
-//                                our vpmaddubsw + vpmaddwd + vpaddd sequence, fp32 FMA, and, where
-//                                the CPU has them, VNNI vpdpbusd (ymm and zmm) for reference.
+//                                our vpmaddubsw + vpmaddwd + vpaddd sequence, fp32 FMA, VNNI
+//                                vpdpbusd (ymm and zmm) where the CPU has them, and our AVX-512
+//                                tile's inner loop with its operands in L1 (octet_vnni_tile).
 // Every GEMM runs with threads:1 and threads:2 (ours: the `threads` argument; oneDNN:
 // omp_set_num_threads). oneDNN picks its kernels for the CPU it runs on: the context line
 // `onednn_isa` says which; DNNL_MAX_CPU_ISA=AVX2 caps it to compare at the same ISA as ours.
@@ -38,6 +42,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #if defined(OCTET_HAVE_AVX2)
@@ -94,9 +99,9 @@ namespace avx2 = octet::kernels::avx2;
 
 // Packed weights and a per-row output stage of a realistic magnitude.
 struct OctetProblem {
-  OctetProblem(const GemmShape& s, int weight_max) {
+  OctetProblem(const GemmShape& s, int weight_max, bool vnni) {
     const std::vector<int8_t> w = random_vector<int8_t>(static_cast<size_t>(s.n * s.k), -weight_max, weight_max, 1);
-    weights = avx2::pack_weights(w.data(), s.n, s.k);
+    weights = avx2::pack_weights(w.data(), s.n, s.k, vnni);
     bias = random_vector<int32_t>(static_cast<size_t>(s.n), -5000, 5000, 2);
     multipliers.assign(static_cast<size_t>(s.n), octet::kernels::QuantizedMultiplier{1 << 30, -10});
     const octet::kernels::QuantizedOutputStage stage{bias.data(), multipliers.data(), true, -3, -128, 127};
@@ -121,16 +126,26 @@ struct OctetProblem {
   std::vector<int8_t> output;
 };
 
-void octet_gemm(benchmark::State& state, GemmShape s, int weight_bits, int threads, bool pack_inside) {
-  if (!__builtin_cpu_supports("avx2")) {
-    state.SkipWithError("no AVX2");
+// How much of the work a benchmark times: the GEMM on a panel packed once, the GEMM plus
+// packing the panel, or the fully connected entry point (a [M][K] int8 matrix; for M = 1 its
+// matrix-vector path).
+enum class OctetMode { gemm, pack_gemm, fully_connected };
+
+void octet_gemm(benchmark::State& state, GemmShape s, int weight_bits, bool vnni, int threads, OctetMode mode) {
+  if (!__builtin_cpu_supports("avx2") || (vnni && !__builtin_cpu_supports("avx512vnni"))) {
+    state.SkipWithError(vnni ? "no AVX512-VNNI" : "no AVX2");
     return;
   }
-  OctetProblem p(s, weight_bits == 7 ? 64 : 127);
+  OctetProblem p(s, weight_bits == 7 ? 64 : 127, vnni);
   p.pack();
   for (auto _ : state) {
-    if (pack_inside) p.pack();
-    avx2::gemm_packed(p.weights, p.row_stage, p.panel->data.get(), s.m, p.output.data(), s.m, threads);
+    if (mode == OctetMode::fully_connected) {
+      avx2::qgemm_s8_avx2(s.m, p.activations.data(), p.input_zero_point, p.weights, p.row_stage, p.output.data(),
+                          threads);
+    } else {
+      if (mode == OctetMode::pack_gemm) p.pack();
+      avx2::gemm_packed(p.weights, p.row_stage, p.panel->data.get(), s.m, p.output.data(), s.m, threads);
+    }
     benchmark::DoNotOptimize(p.output.data());
     benchmark::ClobberMemory();
   }
@@ -317,7 +332,7 @@ void peak_fp32_fma(benchmark::State& state) {
   set_peak(state, static_cast<double>(kPeakLoops) * 12 * 8);
 }
 
-// VNNI for reference (not used by Octet yet): vpdpbusd, 4 u8 x s8 products summed straight into
+// VNNI for reference: vpdpbusd, 4 u8 x s8 products summed straight into
 // int32 (no int16 saturation), 12 independent chains; ymm (AVX-VNNI) and zmm (AVX512-VNNI).
 void peak_vnni_ymm(benchmark::State& state) {
   if (!__builtin_cpu_supports("avxvnni")) {
@@ -385,6 +400,44 @@ void peak_vnni_zmm(benchmark::State& state) {
   set_peak(state, static_cast<double>(kPeakLoops) * 12 * 64);
 }
 
+// Our AVX-512-VNNI inner loop exactly as kernels/avx512 runs it, with its operands in L1: per
+// K quad, 3 panel loads, 8 weight-quad broadcasts from memory and 24 vpdpbusd into 24 zmm
+// accumulators. The ceiling for the GEMM tiles; the plain vpdpbusd peak above is the ISA's.
+// (target attribute: registers zmm16..31 exist only with AVX-512; the check above guards it.)
+__attribute__((target("avx512f"))) void peak_vnni_tile_loop(benchmark::State& state) {
+  if (!__builtin_cpu_supports("avx512vnni")) {
+    state.SkipWithError("no AVX512-VNNI");
+    return;
+  }
+  alignas(64) static uint8_t panel[3 * 64];
+  alignas(64) static int8_t weights[2 * 16];
+  for (auto _ : state) {
+    int64_t n = kPeakLoops;
+    __asm__ volatile(
+        "1:\n\t"
+        "vmovdqa64 (%1), %%zmm24\n\t"
+        "vmovdqa64 64(%1), %%zmm25\n\t"
+        "vmovdqa64 128(%1), %%zmm26\n\t"
+#define OCTET_ROW(offset, a, b, c)                  \
+  "vpbroadcastd " #offset "(%2), %%zmm27\n\t"       \
+  "vpdpbusd %%zmm27, %%zmm24, %%zmm" #a "\n\t"      \
+  "vpdpbusd %%zmm27, %%zmm25, %%zmm" #b "\n\t"      \
+  "vpdpbusd %%zmm27, %%zmm26, %%zmm" #c "\n\t"
+        OCTET_ROW(0, 0, 1, 2) OCTET_ROW(4, 3, 4, 5) OCTET_ROW(8, 6, 7, 8) OCTET_ROW(12, 9, 10, 11)
+        OCTET_ROW(16, 12, 13, 14) OCTET_ROW(20, 15, 16, 17) OCTET_ROW(24, 18, 19, 20) OCTET_ROW(28, 21, 22, 23)
+#undef OCTET_ROW
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        "vzeroupper\n\t"
+        : "+r"(n)
+        : "r"(panel), "r"(weights)
+        : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+          "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22",
+          "xmm23", "xmm24", "xmm25", "xmm26", "xmm27");
+  }
+  set_peak(state, static_cast<double>(kPeakLoops) * 24 * 64);
+}
+
 const char* isa_name(dnnl::cpu_isa isa) {
   switch (isa) {
     case dnnl::cpu_isa::avx2: return "avx2";
@@ -397,31 +450,49 @@ const char* isa_name(dnnl::cpu_isa isa) {
   }
 }
 
+template <class... Args>
+void add(const std::string& name, Args&&... args) {
+  benchmark::RegisterBenchmark(name.c_str(), std::forward<Args>(args)...)
+      ->MinTime(0.2)
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
 void register_all() {
-  constexpr double kMinTime = 0.2;
   for (const GemmShape& s : kShapes)
     for (int threads : {1, 2}) {
       const std::string suffix = "/" + shape_name(s) + "/threads:" + std::to_string(threads);
 #if defined(OCTET_HAVE_AVX2)
-      for (int bits : {8, 7}) {
-        const std::string w = "/w" + std::to_string(bits);
-        benchmark::RegisterBenchmark(("octet_avx2/gemm" + w + suffix).c_str(), octet_gemm, s, bits, threads, false)
-            ->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMicrosecond);
-        benchmark::RegisterBenchmark(("octet_avx2/pack+gemm" + w + suffix).c_str(), octet_gemm, s, bits, threads, true)
-            ->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMicrosecond);
+      // AVX2 tiles with 8-bit (split) and 7-bit weights, and the AVX-512-VNNI tiles (8-bit).
+      struct Variant {
+        const char* name;
+        int bits;
+        bool vnni;
+      };
+      for (const Variant& v : {Variant{"octet_avx2/%s/w8", 8, false}, Variant{"octet_avx2/%s/w7", 7, false},
+                               Variant{"octet_avx512_vnni/%s/w8", 8, true}}) {
+        const auto named = [&](const char* what) {
+          std::string n = v.name;
+          return n.replace(n.find("%s"), 2, what) + suffix;
+        };
+        if (s.m == 1) {  // a classifier's Linear: the matrix-vector path
+          add(named("gemv"), octet_gemm, s, v.bits, v.vnni, threads, OctetMode::fully_connected);
+          continue;
+        }
+        add(named("gemm"), octet_gemm, s, v.bits, v.vnni, threads, OctetMode::gemm);
+        add(named("pack+gemm"), octet_gemm, s, v.bits, v.vnni, threads, OctetMode::pack_gemm);
       }
 #endif
-      benchmark::RegisterBenchmark(("onednn/gemm_u8s8s32" + suffix).c_str(), onednn_gemm_u8s8s32, s, threads)
-          ->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMicrosecond);
-      benchmark::RegisterBenchmark(("onednn/matmul_s8s8s8" + suffix).c_str(), onednn_matmul_s8s8s8, s, threads)
-          ->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMicrosecond);
-      benchmark::RegisterBenchmark(("onednn/sgemm" + suffix).c_str(), onednn_sgemm, s, threads)
-          ->MinTime(kMinTime)->UseRealTime()->Unit(benchmark::kMicrosecond);
+      add("onednn/gemm_u8s8s32" + suffix, onednn_gemm_u8s8s32, s, threads);
+      add("onednn/matmul_s8s8s8" + suffix, onednn_matmul_s8s8s8, s, threads);
+      add("onednn/sgemm" + suffix, onednn_sgemm, s, threads);
     }
-  benchmark::RegisterBenchmark("peak/vpmaddubsw+vpmaddwd+vpaddd", peak_u8s8_maddubs)->MinTime(kMinTime);
-  benchmark::RegisterBenchmark("peak/fp32_fma", peak_fp32_fma)->MinTime(kMinTime);
-  benchmark::RegisterBenchmark("peak/vpdpbusd_ymm_avxvnni", peak_vnni_ymm)->MinTime(kMinTime);
-  benchmark::RegisterBenchmark("peak/vpdpbusd_zmm_avx512vnni", peak_vnni_zmm)->MinTime(kMinTime);
+  for (const auto& [name, fn] : {std::pair{"peak/vpmaddubsw+vpmaddwd+vpaddd", peak_u8s8_maddubs},
+                                 std::pair{"peak/fp32_fma", peak_fp32_fma},
+                                 std::pair{"peak/vpdpbusd_ymm_avxvnni", peak_vnni_ymm},
+                                 std::pair{"peak/vpdpbusd_zmm_avx512vnni", peak_vnni_zmm},
+                                 std::pair{"peak/octet_vnni_tile_8x48_l1", peak_vnni_tile_loop}})
+    benchmark::RegisterBenchmark(name, fn)->MinTime(0.2);
 }
 
 }  // namespace

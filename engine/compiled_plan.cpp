@@ -35,6 +35,7 @@ CompiledPlan::CompiledPlan(std::shared_ptr<const Graph> graph, const Backend& pr
       if (!fallback_support.ok)
         throw Error("no backend can run " + node.label() + ": " + support.reason + "; " + fallback_support.reason);
       fallback_reasons_.push_back(node.label() + ": " + support.reason);
+      step.fallback_reason = support.reason;
     }
     step.backend = chosen.name();
     step.kernel = chosen.prepare(g, node);

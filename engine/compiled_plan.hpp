@@ -26,6 +26,7 @@ struct PlanStep {
   std::vector<int> inputs;   // slot ids; -1 for an omitted optional input
   std::vector<int> outputs;  // slot ids; -1 for an omitted optional output
   std::string backend;       // which backend prepared it
+  std::string fallback_reason;  // why the preferred backend did not (empty when it did)
 };
 
 class CompiledPlan {

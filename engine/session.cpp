@@ -3,26 +3,53 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backends/npu_emu/npu_backend.hpp"
+#include "backends/npu_emu/npu_constraints.hpp"
 #include "backends/onednn/onednn_backend.hpp"
 #include "graph/error.hpp"
+#include "quant/per_tensor_conversion.hpp"
 
 namespace octet {
 
-std::vector<std::string> available_backends() { return {"ref", "cpu", "onednn"}; }
+std::vector<std::string> available_backends() { return {"ref", "cpu", "onednn", "npu"}; }
 
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
   if (name == "ref") return make_ref_backend();
   if (name == "cpu") return make_cpu_backend(threads);
   if (name == "onednn") return make_onednn_backend(threads);
+  if (name == "npu") return make_npu_backend(npu::default_npu_config());
   std::string known;
   for (const auto& backend : available_backends()) known += (known.empty() ? "" : ", ") + backend;
   throw Error("unknown backend '" + name + "' (available: " + known + ")");
 }
 
+std::shared_ptr<const Graph> graph_for_backend(const Model& model, const SessionOptions& options,
+                                               std::vector<std::string>* converted) {
+  if (options.backend != "npu") {
+    if (!options.npu_config.empty() || options.convert_per_tensor)
+      throw Error("the npu config and per-tensor conversion apply to the npu backend only (backend is '" +
+                  options.backend + "')");
+    return model.shared_graph();
+  }
+  const std::string layer = npu::first_per_channel_layer(model.graph());
+  if (layer.empty()) return model.shared_graph();
+  if (!options.convert_per_tensor)
+    throw Error("npu: " + layer + " has per-channel weights and the NPU takes per-tensor weights only; " +
+                "pass --convert-per-tensor to convert them at load, or quantize with --weights per-tensor");
+  return std::make_shared<const Graph>(quant::convert_weights_to_per_tensor(model.graph(), converted));
+}
+
 std::shared_ptr<const CompiledPlan> compile(const Model& model, const SessionOptions& options) {
+  std::shared_ptr<const Graph> graph = graph_for_backend(model, options);
+  if (options.backend == "npu") {
+    // The NPU's host is the cpu backend (which itself runs what it lacks on ref kernels).
+    std::unique_ptr<Backend> npu = make_npu_backend(npu::load_npu_config(options.npu_config));
+    std::unique_ptr<Backend> host = make_cpu_backend(options.threads);
+    return std::make_shared<const CompiledPlan>(graph, *npu, *host);
+  }
   std::unique_ptr<Backend> preferred = make_backend(options.backend, options.threads);
   std::unique_ptr<Backend> fallback = make_ref_backend();
-  return std::make_shared<const CompiledPlan>(model.shared_graph(), *preferred, *fallback);
+  return std::make_shared<const CompiledPlan>(graph, *preferred, *fallback);
 }
 
 Session::Session(const Model& model, const SessionOptions& options) : Session(compile(model, options)) {}

@@ -13,14 +13,26 @@ namespace octet {
 
 struct SessionOptions {
   std::string backend = "ref";
-  int threads = 1;  // threads inside each kernel (cpu backend)
+  int threads = 1;  // threads inside each kernel (cpu backend, and the npu's host side)
+  // npu only: the config file (empty: the built-in default), and whether per-channel weights are
+  // converted to per-tensor at load (else a per-channel model is refused, naming the layer).
+  std::string npu_config;
+  bool convert_per_tensor = false;
 };
 
-// The backends this build knows, and a factory by name (throws listing the known names).
+// The backends this build knows, and a factory by name (throws listing the known names). "npu"
+// gets the built-in config here; compile() reads SessionOptions::npu_config.
 std::vector<std::string> available_backends();
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads = 1);
 
-// Binds a model to a backend once; sessions made from it share the prepared kernels.
+// The graph a session with `options` runs: the model's own, or for the npu with
+// convert_per_tensor its per-channel weights converted to per-tensor (`converted` receives the
+// layers changed; may be null). Throws for a per-channel model on the npu without conversion.
+std::shared_ptr<const Graph> graph_for_backend(const Model& model, const SessionOptions& options,
+                                               std::vector<std::string>* converted = nullptr);
+
+// Binds a model to a backend once; sessions made from it share the prepared kernels. Nodes the
+// backend cannot run fall back to ref, or for the npu to the host's cpu backend.
 std::shared_ptr<const CompiledPlan> compile(const Model& model, const SessionOptions& options = {});
 
 class Session {

@@ -18,7 +18,8 @@ uint32_t detect() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     isas |= static_cast<uint32_t>(Isa::avx2);
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
       isas |= static_cast<uint32_t>(Isa::avx512_vnni);
   }
 #endif

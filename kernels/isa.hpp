@@ -12,7 +12,7 @@ enum class Isa : uint32_t {
   avx2 = 1u << 0,    // x86-64 AVX2 (+FMA)
   neon = 1u << 1,    // AArch64 Advanced SIMD
   neon_dot = 1u << 2, // AArch64 SDOT (ARMv8.2 dot product)
-  avx512_vnni = 1u << 3  // x86 AVX-512 VNNI + VL, used on 256-bit registers (vpdpbusd)
+  avx512_vnni = 1u << 3  // x86 AVX-512 F/BW/VL + VNNI: 512-bit vpdpbusd tiles
 };
 
 // Paths this build and this CPU both support (always includes ref).

@@ -8,14 +8,15 @@
 
 namespace octet::kernels {
 
-// round(a * b / 2^31), ties away from zero, saturating the single overflow case
+// round(a * b / 2^31) with ties rounded up (toward +infinity: -0.5 -> 0, -2.5 -> -2), saturating
+// the single overflow case
 // (INT32_MIN * INT32_MIN). gemmlowp's SaturatingRoundingDoublingHighMul.
 inline int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
   const int64_t product = static_cast<int64_t>(a) * static_cast<int64_t>(b);
   const int64_t nudge = product >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
-  // Division (not shift) truncates toward zero, which together with the nudge gives
-  // round-half-away-from-zero, exactly as gemmlowp does.
+  // Division (not shift) truncates toward zero; with the sign-dependent nudge that rounds
+  // every tie up (a negative exact half lands on the larger value), exactly as gemmlowp does.
   return static_cast<int32_t>((product + nudge) / (int64_t{1} << 31));
 }
 

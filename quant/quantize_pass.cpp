@@ -278,6 +278,14 @@ class StaticQuantizer {
 
 }  // namespace
 
+std::string float_value_name(const std::string& int8_value) {
+  const std::string suffix = kInt8Suffix;
+  if (int8_value.size() > suffix.size() &&
+      int8_value.compare(int8_value.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return int8_value.substr(0, int8_value.size() - suffix.size());
+  return int8_value;
+}
+
 Graph quantize_static(const Graph& graph, const RangeProvider& ranges, const QuantizeOptions& options,
                       QuantizeReport* report) {
   QuantizeReport local;

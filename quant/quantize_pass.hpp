@@ -26,6 +26,15 @@ struct QuantizeOptions {
   int weight_bits = 8;
   // Nodes (by name) left in fp32 whatever their op.
   std::vector<std::string> keep_float;
+  // The PTQ passes around the swap, run by octet::quantize_model (engine/quantize.hpp), not by
+  // quantize_static: Cross-Layer Equalization on the fp32 graph before calibration
+  // (quant/cross_layer_equalization.hpp), empirical bias correction of the int8 graph after it
+  // (engine/bias_correction.hpp, static mode only).
+  bool cross_layer_equalization = false;
+  bool bias_correction = false;
+  // What the model is for, recorded in its metadata: "cpu", or "npu" (a per-tensor-only
+  // accelerator, which needs per_channel_weights = false).
+  std::string target = "cpu";
 };
 
 // The range of a float value as calibration saw it.
@@ -39,6 +48,10 @@ struct QuantizeReport {
   int64_t saturated_bias_values = 0;
   std::vector<std::string> float_node_reasons;  // "Softmax 'prob': no int8 kernel"
 };
+
+// The float value that int8 value `v` of quantize_static's output stands for: a QConv writing
+// "y.q" computes what the float Conv writing "y" did. Returns `v` unchanged for other names.
+std::string float_value_name(const std::string& int8_value);
 
 // Static: activation qparams from `ranges`. The input graph must be shape-inferred (as a
 // Model's graph is). Throws octet::Error naming the node on anything it cannot handle.

@@ -13,6 +13,7 @@
 #include "kernels/avx2/dwconv2d_s8_avx2.hpp"
 #include "kernels/avx2/elementwise_s8_avx2.hpp"
 #include "kernels/avx2/pool2d_s8_avx2.hpp"
+#include "kernels/qadd_table_s8.hpp"
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
 #endif
 #if defined(OCTET_HAVE_NEON)
@@ -37,7 +38,7 @@ class QConvPacked final : public Kernel {
     const int64_t out_per_group = shape.out_channels / shape.groups;
     const int64_t depth = weight.elements() / shape.out_channels;
     for (int64_t group = 0; group < shape.groups; ++group) {
-      packed_.push_back(isa_.pack(weight.data<int8_t>() + group * out_per_group * depth, out_per_group, depth));
+      packed_.push_back(isa_.pack_conv(shape, weight.data<int8_t>() + group * out_per_group * depth, out_per_group));
       // This group's channels only.
       const int64_t first = group * out_per_group;
       const kernels::QuantizedOutputStage group_stage{
@@ -102,6 +103,9 @@ struct Avx2 {
   Packed pack(const int8_t* w, int64_t rows, int64_t depth) const {
     return kernels::avx2::pack_weights(w, rows, depth, vnni);
   }
+  Packed pack_conv(const kernels::Conv2dShape& shape, const int8_t* w, int64_t rows) const {
+    return kernels::avx2::pack_conv_weights(shape, w, rows, vnni);
+  }
   Stage output_stage(const Packed& p, int32_t zp, const kernels::QuantizedOutputStage& s) const {
     return kernels::avx2::make_row_output_stage(p, zp, s);
   }
@@ -122,6 +126,9 @@ struct Neon {
   bool use_dot = false;
   Packed pack(const int8_t* w, int64_t rows, int64_t depth) const {
     return kernels::neon::pack_weights(w, rows, depth, use_dot);
+  }
+  Packed pack_conv(const kernels::Conv2dShape& shape, const int8_t* w, int64_t rows) const {
+    return pack(w, rows, shape.in_channels / shape.groups * shape.kernel_h * shape.kernel_w);
   }
   Stage output_stage(const Packed& p, int32_t zp, const kernels::QuantizedOutputStage& s) const {
     return kernels::neon::make_row_output_stage(p, zp, s);
@@ -199,7 +206,7 @@ std::unique_ptr<Kernel> make_qconv_avx2(const Graph& graph, const Node& node, Av
   return std::make_unique<QConvPacked<Avx2>>(graph, node, shape, avx2, threads);
 }
 
-// Quantize / Dequantize / QAdd: element-wise, one pass over the tensor.
+// Quantize / Dequantize: element-wise, one pass over the tensor.
 class QuantizeAvx2 final : public Kernel {
  public:
   explicit QuantizeAvx2(quant::AffineParams params) : params_(params) {}
@@ -224,9 +231,12 @@ class DequantizeAvx2 final : public Kernel {
   quant::AffineParams params_;
 };
 
-class QAddAvx2 final : public Kernel {
+#endif
+
+// Residual Add on every ISA: the 64 KB table of kernels/qadd_table_s8.hpp, built here once.
+class QAddTable final : public Kernel {
  public:
-  QAddAvx2(const Graph& graph, const Node& node) {
+  QAddTable(const Graph& graph, const Node& node, int threads, bool avx2) : threads_(threads), avx2_(avx2) {
     const float inf = std::numeric_limits<float>::infinity();
     const quant::AffineParams output = ref::affine_params(graph, node.outputs[0]);
     const quant::QuantizedRange range =
@@ -236,18 +246,27 @@ class QAddAvx2 final : public Kernel {
     params_ = quant::make_qadd_params(ref::affine_params(graph, node.inputs[0]), ref::affine_params(graph, node.inputs[1]),
                                       output, range.low, range.high);
     b_count_ = shape_elements(graph.value_info(node.inputs[1]).shape);
+    table_ = kernels::make_qadd_table_s8(params_);
   }
   void run(const TensorView* in, TensorView* out) const override {
-    kernels::avx2::qadd_s8_avx2(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(), b_count_,
-                                params_, out[0].as<int8_t>());
+#if defined(OCTET_HAVE_AVX2)
+    if (avx2_) {
+      kernels::avx2::qadd_table_s8_avx2(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
+                                        b_count_, table_.data(), out[0].as<int8_t>(), threads_);
+      return;
+    }
+#endif
+    kernels::qadd_table_s8(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(), b_count_,
+                           table_.data(), out[0].as<int8_t>(), threads_);
   }
 
  private:
   kernels::QAddParams params_;
   int64_t b_count_ = 0;
+  std::vector<int8_t> table_;
+  int threads_ = 1;
+  bool avx2_ = false;  // gather the entries with AVX2
 };
-#endif
-
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads) : threads_(threads), ref_(make_ref_backend()), isa_(kernels::active_isa()) {}
@@ -262,7 +281,6 @@ class CpuBackend final : public Backend {
       const Avx2 avx2{isa_ == kernels::Isa::avx512_vnni};
       if (node.op == "QConv") return make_qconv_avx2(graph, node, avx2, threads_);
       if (node.op == "QGemm") return std::make_unique<QGemmPacked<Avx2>>(graph, node, avx2, threads_);
-      if (node.op == "QAdd") return std::make_unique<QAddAvx2>(graph, node);
       if (node.op == "MaxPool" && graph.value_info(node.inputs[0]).dtype == DType::i8)
         return std::make_unique<MaxPoolS8Avx2>(graph, node, threads_);
       if (node.op == "QGlobalAveragePool") return std::make_unique<GlobalAveragePoolS8Avx2>(graph, node);
@@ -279,6 +297,9 @@ class CpuBackend final : public Backend {
       if (node.op == "QGemm") return std::make_unique<QGemmPacked<Neon>>(graph, node, neon, threads_);
     }
 #endif
+    if (node.op == "QAdd")
+      return std::make_unique<QAddTable>(graph, node, threads_,
+                                         isa_ == kernels::Isa::avx2 || isa_ == kernels::Isa::avx512_vnni);
     return ref_->prepare(graph, node);
   }
 

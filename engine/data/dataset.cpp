@@ -77,13 +77,29 @@ size_t Dataset::channels() const {
   return sample_shape_.size() == 3 ? static_cast<size_t>(sample_shape_[0]) : 1;
 }
 
-void Dataset::sample(size_t i, float* out) const {
+void Dataset::check_index(size_t i, const char* what) const {
   if (i >= count_) {
-    fail("sample index " + std::to_string(i) + " out of range (size " + std::to_string(count_) +
-         ")");
+    fail(std::string(what) + " index " + std::to_string(i) + " out of range (size " +
+         std::to_string(count_) + ")");
   }
+}
+
+double Dataset::clean_value(size_t i, size_t j) const {
+  const size_t index = i * sample_elements_ + j;
+  if (type_ == PixelType::u8) return static_cast<double>(pixels_[index]) / 255.0;
+  float value;
+  std::memcpy(&value, pixels_.data() + index * sizeof(float), sizeof(float));
+  return value;
+}
+
+void Dataset::sample(size_t i, float* out) const {
+  check_index(i, "sample");
   const size_t n = sample_elements_;
-  if (type_ == PixelType::u8) {
+  if (noise_) {
+    SplitMix64 rng(noise_->seed);
+    rng.skip(uint64_t{2} * n * i);  // wraps modulo 2^64 exactly like the generator's state
+    for (size_t j = 0; j < n; ++j) out[j] = noisy_pixel(clean_value(i, j), noise_->sigma, rng);
+  } else if (type_ == PixelType::u8) {
     const uint8_t* src = pixels_.data() + i * n;
     for (size_t j = 0; j < n; ++j) out[j] = static_cast<float>(src[j]) / 255.0f;
   } else if (n != 0) {
@@ -98,12 +114,52 @@ void Dataset::sample(size_t i, float* out) const {
   }
 }
 
+void Dataset::set_noise(std::optional<GaussianNoise> noise) {
+  if (noise && (!std::isfinite(noise->sigma) || noise->sigma < 0.0)) {
+    fail("noise sigma " + std::to_string(noise->sigma) + " must be a finite number >= 0");
+  }
+  noise_ = noise;
+}
+
+void Dataset::target(size_t i, float* out) const {
+  if (targets_ == TargetSource::none) fail("has no regression targets");
+  check_index(i, "target");
+  const size_t n = target_elements_;
+  if (targets_ == TargetSource::stored) {
+    if (n != 0) std::memcpy(out, target_values_.data() + i * n, n * sizeof(float));
+    return;
+  }
+  for (size_t j = 0; j < n; ++j) out[j] = static_cast<float>(clean_value(i, j));
+}
+
+void Dataset::set_targets(std::vector<int64_t> target_shape, std::vector<float> values) {
+  const std::optional<size_t> elements = checked_element_count(target_shape);
+  if (!elements) fail("invalid target shape " + shape_text(target_shape));
+  std::vector<int64_t> all_dims{static_cast<int64_t>(count_)};
+  all_dims.insert(all_dims.end(), target_shape.begin(), target_shape.end());
+  const std::optional<size_t> expected = checked_element_count(all_dims);
+  if (!expected || values.size() != *expected) {
+    fail(std::to_string(count_) + " samples of target shape " + shape_text(target_shape) +
+         " need " + (expected ? std::to_string(*expected) : std::string("too many")) +
+         " target values, got " + std::to_string(values.size()));
+  }
+  targets_ = TargetSource::stored;
+  target_shape_ = std::move(target_shape);
+  target_elements_ = *elements;
+  target_values_ = std::move(values);
+}
+
+void Dataset::set_clean_targets() {
+  targets_ = TargetSource::clean_input;
+  target_shape_ = sample_shape_;
+  target_elements_ = sample_elements_;
+  target_values_.clear();
+  target_values_.shrink_to_fit();
+}
+
 int64_t Dataset::label(size_t i) const {
   if (!labelled_) fail("has no labels");
-  if (i >= count_) {
-    fail("label index " + std::to_string(i) + " out of range (size " + std::to_string(count_) +
-         ")");
-  }
+  check_index(i, "label");
   return labels_[i];
 }
 
@@ -146,6 +202,10 @@ void Dataset::limit(size_t n) {
   if (labelled_) {
     labels_.resize(n);
     labels_.shrink_to_fit();
+  }
+  if (targets_ == TargetSource::stored) {
+    target_values_.resize(n * target_elements_);
+    target_values_.shrink_to_fit();
   }
 }
 

@@ -2,7 +2,7 @@
 
 #include <immintrin.h>
 
-#include "kernels/avx2/requantize_avx2.hpp"
+#include "kernels/qadd_table_s8.hpp"
 #include "kernels/ref/quantize_ref.hpp"
 
 namespace octet::kernels::avx2 {
@@ -16,11 +16,6 @@ inline void store8(__m256i v, int8_t* out) {
 
 inline __m256i load8(const int8_t* in) {
   return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in)));
-}
-
-LaneRequant lanes(QuantizedMultiplier m) {
-  return {_mm256_set1_epi32(m.multiplier), _mm256_set1_epi32(m.shift > 0 ? m.shift : 0),
-          _mm256_set1_epi32(m.shift > 0 ? 0 : -m.shift)};
 }
 
 }  // namespace
@@ -47,23 +42,22 @@ void dequantize_s8_to_f32_avx2(int64_t count, const int8_t* input, float scale, 
   for (; i < count; ++i) output[i] = static_cast<float>(static_cast<int32_t>(input[i]) - zero_point) * scale;
 }
 
-void qadd_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const QAddParams& p,
-                  int8_t* output) {
-  const LaneRequant ra = lanes(p.a_multiplier), rb = lanes(p.b_multiplier), ry = lanes(p.output_multiplier);
-  const __m256i za = _mm256_set1_epi32(p.a_zero_point), zb = _mm256_set1_epi32(p.b_zero_point);
-  const __m256i zy = _mm256_set1_epi32(p.output_zero_point);
-  const __m256i low = _mm256_set1_epi32(p.low), high = _mm256_set1_epi32(p.high);
-  const __m128i shift = _mm_cvtsi32_si128(p.left_shift);
+void qadd_table_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const int8_t* table,
+                        int8_t* output, int threads) {
+  const int* words = reinterpret_cast<const int*>(table);
+  const __m256i offset = _mm256_set1_epi32(128);
   const __m256i b_scalar = _mm256_set1_epi32(b_count == 1 ? b[0] : 0);
-  int64_t i = 0;
-  for (; i + 8 <= count; i += 8) {
-    const __m256i va = _mm256_sll_epi32(_mm256_sub_epi32(load8(a + i), za), shift);
-    const __m256i vb = _mm256_sll_epi32(_mm256_sub_epi32(b_count == 1 ? b_scalar : load8(b + i), zb), shift);
-    const __m256i sum = _mm256_add_epi32(multiply_by_quantized_multiplier(va, ra), multiply_by_quantized_multiplier(vb, rb));
-    __m256i y = _mm256_add_epi32(multiply_by_quantized_multiplier(sum, ry), zy);
-    store8(_mm256_min_epi32(_mm256_max_epi32(y, low), high), output + i);
+  const int64_t vector_end = count / 8 * 8;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && count >= (1 << 16))
+  for (int64_t i = 0; i < vector_end; i += 8) {
+    const __m256i row = _mm256_slli_epi32(_mm256_add_epi32(load8(a + i), offset), 8);
+    const __m256i col = _mm256_add_epi32(b_count == 1 ? b_scalar : load8(b + i), offset);
+    const __m256i words32 = _mm256_i32gather_epi32(words, _mm256_add_epi32(row, col), 1);
+    // The entry is the word's low byte: sign-extend it, then pack to bytes (exact in [-128, 127]).
+    store8(_mm256_srai_epi32(_mm256_slli_epi32(words32, 24), 24), output + i);
   }
-  for (; i < count; ++i) output[i] = qadd_one_s8(a[i], b[b_count == 1 ? 0 : i], p);
+  for (int64_t i = vector_end; i < count; ++i)
+    output[i] = table[(static_cast<int32_t>(a[i]) + 128) * 256 + (static_cast<int32_t>(b[i * (b_count != 1)]) + 128)];
 }
 
 }  // namespace octet::kernels::avx2

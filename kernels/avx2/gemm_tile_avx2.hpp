@@ -1,6 +1,6 @@
 #pragma once
-// Pieces shared by the AVX2 and the AVX-512-VNNI GEMM translation units (both compiled with at
-// least -mavx2): the epilogue that requantizes and stores one tile row, and the VNNI tiles.
+// Pieces of the AVX2 GEMM tiles: the epilogue that requantizes and stores one tile row, and the
+// weight-quad broadcast.
 #include <immintrin.h>
 
 #include <cstring>
@@ -42,12 +42,5 @@ inline __m256i broadcast_quad(const int8_t* p) {
 }
 
 }  // namespace
-
-// VNNI kernels (qconv2d_s8_vnni.cpp, compiled with -mavx512vnni -mavx512vl): vpdpbusd adds
-// the four u8 x s8 products of each lane straight into int32, so no int16 intermediate can
-// saturate and full-range 8-bit weights need no split.
-void vnni_tile_4x16(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel_block, int64_t row_block,
-                    int64_t rows_left, int64_t cols_left, int8_t* out, int64_t row_stride);
-void vnni_gemv_rows(const PackedWeights& w, const uint8_t* broadcast, int64_t row_block, int32_t* acc4);
 
 }  // namespace octet::kernels::avx2

@@ -31,6 +31,7 @@ struct PackedWeights {
   int64_t padded_rows = 0, padded_depth = 0;
   bool vnni = false;                   // packed for the VNNI tiles (exact for any int8 weight)
   bool split = false;                  // AVX2 only: weights outside [-64, 64], hi/lo halves
+  bool channel_quads = false;          // K in the channel-quad order of kernels/phase_planes_s8.hpp
   std::vector<int8_t> data;            // main (or hi) half, packed
   std::vector<int8_t> low;             // lo half when split
   std::vector<int32_t> row_sums;       // sum_k w[row][k] (padded_rows)
@@ -40,11 +41,16 @@ struct PackedWeights {
 // `vnni`: pack for the AVX-512-VNNI tiles (the CPU must have them: see kernels/isa.hpp).
 PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni = false);
 
+// One group's convolution weights ([rows][C/groups * kh * kw], OIHW). With `vnni`, a convolution
+// that needs im2col (not pointwise) is packed in channel-quad K order, and qconv2d_s8_avx2 then
+// reads its activations from channel-quad planes instead of an im2col panel.
+PackedWeights pack_conv_weights(const Conv2dShape& shape, const int8_t* weights, int64_t rows, bool vnni = false);
+
 // The per-row output stage with the zero-point correction folded into the bias:
 // bias'[row] = bias[row] - (128 + input_zero_point) * row_sums[row].
 struct RowOutputStage {
-  std::vector<int32_t> bias;  // padded_rows
-  std::vector<int32_t> multiplier, left, right;  // padded_rows
+  std::vector<int32_t> bias;  // padded_rows + 8 (spare rows are zero)
+  std::vector<int32_t> multiplier, left, right;  // padded_rows + 8
   int32_t output_zero_point = 0, low = -128, high = 127;
 };
 RowOutputStage make_row_output_stage(const PackedWeights& weights, int32_t input_zero_point,
@@ -53,10 +59,14 @@ RowOutputStage make_row_output_stage(const PackedWeights& weights, int32_t input
 // Bytes of the packed activation panel for `cols` columns.
 size_t panel_bytes(const PackedWeights& weights, int64_t cols);
 
-// im2col of one image and one group into the packed panel (u = x + 128; padding holds the zero
-// point, i.e. u = zp + 128).
+// The GEMM columns of a convolution: out_h * out_w for a pointwise (1x1, stride 1, unpadded)
+// convolution, else the extended columns of kernels/phase_planes_s8.hpp (out_h * W, W >= out_w).
+int64_t conv_panel_columns(const Conv2dShape& shape);
+
+// Implicit im2col of one image and one group into the packed panel of conv_panel_columns(shape)
+// columns (u = x + 128; padding holds the zero point, i.e. u = zp + 128).
 void pack_conv_panel(const Conv2dShape& shape, const int8_t* image, int64_t group, int32_t input_zero_point,
-                     int64_t padded_depth, uint8_t* panel);
+                     int64_t padded_depth, uint8_t* panel, int threads = 1);
 
 // out[row][col] for rows [0, rows) and all cols, rows `row_stride` apart. Threads split the
 // tiles; each output is computed by exactly one thread in a fixed order, so results do not

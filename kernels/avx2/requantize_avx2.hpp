@@ -11,7 +11,7 @@ namespace octet::kernels::avx2 {
 // AVX-512-VNNI); one shared out-of-line copy could carry the wrong instructions.
 namespace {
 
-// round(a * m / 2^31), ties away from zero, for m > 0 (a Q31 multiplier in [2^30, 2^31), so the
+// round(a * m / 2^31), ties rounded up, for m > 0 (a Q31 multiplier in [2^30, 2^31), so the
 // scalar's single saturation case INT32_MIN * INT32_MIN cannot occur). The scalar rounding
 // (v + nudge) / 2^31 with a sign-dependent nudge equals floor((v + 2^30) / 2^31) for every v, and
 // the low 32 bits of that floor are bits 31..62 of v + 2^30: a logical 64-bit shift gives them.

@@ -2,11 +2,13 @@
 
 namespace octet::kernels {
 
+int32_t qadd_rescale_input(int8_t x, int32_t zero_point, QuantizedMultiplier multiplier, int32_t left_shift) {
+  return multiply_by_quantized_multiplier((static_cast<int32_t>(x) - zero_point) * (1 << left_shift), multiplier);
+}
+
 int8_t qadd_one_s8(int8_t a, int8_t b, const QAddParams& p) {
-  const int32_t shifted_a = (static_cast<int32_t>(a) - p.a_zero_point) * (1 << p.left_shift);
-  const int32_t shifted_b = (static_cast<int32_t>(b) - p.b_zero_point) * (1 << p.left_shift);
-  const int32_t scaled_a = multiply_by_quantized_multiplier(shifted_a, p.a_multiplier);
-  const int32_t scaled_b = multiply_by_quantized_multiplier(shifted_b, p.b_multiplier);
+  const int32_t scaled_a = qadd_rescale_input(a, p.a_zero_point, p.a_multiplier, p.left_shift);
+  const int32_t scaled_b = qadd_rescale_input(b, p.b_zero_point, p.b_multiplier, p.left_shift);
   return requantize_to_s8(scaled_a + scaled_b, p.output_multiplier, p.output_zero_point, p.low, p.high);
 }
 

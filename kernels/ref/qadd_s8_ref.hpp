@@ -19,6 +19,9 @@ struct QAddParams {
   int32_t low = -128, high = 127;
 };
 
+// One input rescaled to the common scale: a' (or b') above.
+int32_t qadd_rescale_input(int8_t x, int32_t zero_point, QuantizedMultiplier multiplier, int32_t left_shift);
+
 int8_t qadd_one_s8(int8_t a, int8_t b, const QAddParams& params);
 
 // Element-wise over `count` elements; `b` is broadcast when b_count == 1.

@@ -159,5 +159,114 @@ TEST(Dataset, ConstructorChecksSizes) {
   EXPECT_EQ(empty.sample_elements(), 784u);
 }
 
+std::vector<float> target_of(const Dataset& d, size_t i) {
+  std::vector<float> out(d.target_elements());
+  d.target(i, out.data());
+  return out;
+}
+
+TEST(DatasetTargets, StoredTargetsComePerSampleAndFollowLimit) {
+  Dataset d = Dataset::from_floats("f", 3, {2}, {0, 1, 2, 3, 4, 5});
+  EXPECT_FALSE(d.has_targets());
+  d.set_targets({1, 2}, {0.5f, -1.0f, 2.0f, 3.5f, 7.0f, 8.0f});
+  ASSERT_TRUE(d.has_targets());
+  EXPECT_EQ(d.target_shape(), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(d.target_elements(), 2u);
+  EXPECT_EQ(target_of(d, 1), (std::vector<float>{2.0f, 3.5f}));
+  EXPECT_EQ(target_of(d, 2), (std::vector<float>{7.0f, 8.0f}));
+  EXPECT_FALSE(d.has_labels());
+  d.limit(2);
+  EXPECT_EQ(target_of(d, 1), (std::vector<float>{2.0f, 3.5f}));
+  EXPECT_TRUE(throws_data_error([&] { target_of(d, 2); }, {"'f'", "target index 2", "size 2"}));
+}
+
+TEST(DatasetTargets, ScalarTargetsHaveAnEmptyShape) {
+  Dataset d = Dataset::from_floats("f", 2, {1}, {0, 1});
+  d.set_targets({}, {0.25f, 0.75f});
+  EXPECT_EQ(d.target_elements(), 1u);
+  EXPECT_EQ(target_of(d, 1), std::vector<float>{0.75f});
+}
+
+TEST(DatasetTargets, WrongCountIsRejectedAndKeepsThePreviousTargets) {
+  Dataset d = Dataset::from_floats("f", 3, {2}, {0, 1, 2, 3, 4, 5});
+  EXPECT_TRUE(throws_data_error(
+      [&] {
+        d.set_targets({1, 2}, {1, 2, 3, 4, 5});
+      },
+      {"3 samples of target shape {1,2} need 6 target values, got 5"}));
+  EXPECT_FALSE(d.has_targets());
+  EXPECT_TRUE(throws_data_error([&] { d.set_targets({-2}, {}); }, {"invalid target shape {-2}"}));
+  EXPECT_TRUE(throws_data_error([&] { target_of(d, 0); }, {"'f'", "has no regression targets"}));
+  d.set_targets({1}, {1, 2, 3});
+  EXPECT_TRUE(throws_data_error([&] { d.set_targets({2}, {1, 2, 3}); }, {"need 6"}));
+  EXPECT_EQ(target_of(d, 2), std::vector<float>{3.0f});
+}
+
+TEST(DatasetTargets, CleanTargetsAreTheInputsBeforeNoiseAndNormalization) {
+  std::vector<uint8_t> bytes(256);
+  for (size_t b = 0; b < bytes.size(); ++b) bytes[b] = static_cast<uint8_t>(b);
+  Dataset d("u8", 1, {1, 16, 16}, PixelType::u8, bytes, {3});
+  const std::vector<float> plain = sample_of(d, 0);
+  d.set_clean_targets();
+  d.set_noise(GaussianNoise{0.3, 5});
+  d.set_normalization({0.5f}, {0.25f});
+  EXPECT_EQ(d.target_shape(), d.sample_shape());
+  const std::vector<float> target = target_of(d, 0);
+  for (size_t b = 0; b < bytes.size(); ++b) {
+    // The spec computes float(byte / 255.0) in double; it agrees with the float path sample()
+    // takes without noise, so a target never differs from the plain input.
+    EXPECT_EQ(target[b], static_cast<float>(static_cast<double>(b) / 255.0)) << b;
+    EXPECT_EQ(target[b], plain[b]) << b;
+  }
+  EXPECT_NE(sample_of(d, 0), plain);
+  EXPECT_EQ(d.label(0), 3);
+}
+
+// Three u8 samples of four pixels, the expected noisy values replayed with the generator.
+TEST(DatasetNoise, EachSampleStartsAtItsStreamPosition) {
+  const std::vector<uint8_t> bytes = {0, 40, 128, 255, 10, 20, 30, 40, 200, 100, 50, 25};
+  Dataset d("u8", 3, {4}, PixelType::u8, bytes);
+  d.set_noise(GaussianNoise{0.1, 42});
+  ASSERT_TRUE(d.noise().has_value());
+  SplitMix64 rng(42);
+  std::vector<std::vector<float>> expected(3, std::vector<float>(4));
+  for (size_t i = 0; i < 3; ++i)
+    for (size_t j = 0; j < 4; ++j) expected[i][j] = noisy_pixel(bytes[i * 4 + j] / 255.0, 0.1, rng);
+  // Any order of access gives the same samples: no hidden generator state between calls.
+  EXPECT_EQ(sample_of(d, 2), expected[2]);
+  EXPECT_EQ(sample_of(d, 0), expected[0]);
+  EXPECT_EQ(sample_of(d, 1), expected[1]);
+  EXPECT_EQ(sample_of(d, 2), expected[2]);
+  d.limit(2);
+  EXPECT_EQ(sample_of(d, 1), expected[1]);
+  d.set_noise(std::nullopt);
+  EXPECT_FALSE(d.noise().has_value());
+  EXPECT_FLOAT_EQ(sample_of(d, 1)[0], 10.0f / 255.0f);
+}
+
+TEST(DatasetNoise, FloatSourcesAndNormalizationComposeInOrder) {
+  Dataset d = Dataset::from_floats("f", 2, {1, 1, 2}, {0.5f, 0.25f, 0.9f, 0.1f});
+  d.set_noise(GaussianNoise{0.05, 9});
+  d.set_normalization({0.5f}, {0.5f});
+  SplitMix64 rng(9);
+  rng.skip(4);  // sample 1 starts after two values of two draws each
+  const float a = noisy_pixel(0.9f, 0.05, rng);
+  const float b = noisy_pixel(0.1f, 0.05, rng);
+  EXPECT_EQ(sample_of(d, 1), (std::vector<float>{(a - 0.5f) / 0.5f, (b - 0.5f) / 0.5f}));
+}
+
+TEST(DatasetNoise, BadSigmaIsRejectedAndKeepsThePreviousNoise) {
+  Dataset d = rgb_u8();
+  d.set_noise(GaussianNoise{0.2, 1});
+  for (double sigma : {-0.1, std::nan(""), std::numeric_limits<double>::infinity()}) {
+    EXPECT_TRUE(throws_data_error(
+        [&] {
+          d.set_noise(GaussianNoise{sigma, 1});
+        },
+        {"'rgb'", "sigma"}));
+  }
+  EXPECT_EQ(d.noise()->sigma, 0.2);
+}
+
 }  // namespace
 }  // namespace octet::data

@@ -64,14 +64,22 @@ void check(const Problem& p, std::mt19937& rng) {
   std::vector<int8_t> expected(out_count), got(out_count, 0x55);
   qconv2d_s8_ref(s, x.data(), p.input_zero_point, w.data(), stage, expected.data());
 
-  // Every GEMM path this CPU has: vpmaddubsw (AVX2) and, where present, vpdpbusd (VNNI).
-  std::vector<bool> modes{false};
-  if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) modes.push_back(true);
-  for (bool vnni : modes) {
+  // Every GEMM path this CPU has: vpmaddubsw (AVX2) and, where present, vpdpbusd (VNNI) on an
+  // im2col panel (pack_weights) and on channel-quad planes (pack_conv_weights, the backend's).
+  enum class Mode { avx2, vnni_panel, vnni_channel_quads };
+  std::vector<Mode> modes{Mode::avx2};
+  if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) {
+    modes.push_back(Mode::vnni_panel);
+    modes.push_back(Mode::vnni_channel_quads);
+  }
+  for (Mode mode : modes) {
+    const bool vnni = mode != Mode::avx2;
     std::vector<avx2::PackedWeights> packed;
     std::vector<avx2::RowOutputStage> stages;
     for (int64_t g = 0; g < s.groups; ++g) {
-      packed.push_back(avx2::pack_weights(w.data() + g * out_per_group * depth, out_per_group, depth, vnni));
+      const int8_t* group_weights = w.data() + g * out_per_group * depth;
+      packed.push_back(mode == Mode::vnni_channel_quads ? avx2::pack_conv_weights(s, group_weights, out_per_group, true)
+                                                        : avx2::pack_weights(group_weights, out_per_group, depth, vnni));
       const QuantizedOutputStage group_stage{bias.data() + g * out_per_group, multipliers.data() + g * out_per_group,
                                              true, p.output_zero_point, -128, 127};
       stages.push_back(avx2::make_row_output_stage(packed.back(), p.input_zero_point, group_stage));
@@ -81,7 +89,8 @@ void check(const Problem& p, std::mt19937& rng) {
     avx2::qconv2d_s8_avx2(s, x.data(), p.input_zero_point, packed, stages, got.data(), p.threads);
     size_t differences = 0;
     for (size_t i = 0; i < out_count; ++i) differences += got[i] != expected[i];
-    EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs" << (vnni ? " (vnni)" : " (avx2)");
+    const char* names[] = {" (avx2)", " (vnni, panel)", " (vnni, channel quads)"};
+    EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs" << names[static_cast<int>(mode)];
   }
 }
 TEST(QConvAvx2, BitExactOnRandomShapes) {
@@ -165,29 +174,6 @@ TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
 #include "kernels/ref/quantize_ref.hpp"
 
 namespace {
-
-TEST(ElementwiseAvx2, QAddEveryPairOfCodesBitExact) {
-  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  // Scales 100x apart, a fused ReLU clamp, a positive output shift: every (a, b) pair.
-  const QAddParams configs[] = {
-      {20, 7, -3, -128, {1073741824, 0}, {1149096268, -6}, {1717986918, -12}, -128, 127},
-      {20, -128, 127, 5, {1500000000, -1}, {1073741824, 0}, {1073741824, 3}, 5, 127},
-  };
-  std::vector<int8_t> a(65536), b(65536), expected(65536), got(65536);
-  for (int i = 0; i < 65536; ++i) {
-    a[static_cast<size_t>(i)] = static_cast<int8_t>(i / 256 - 128);
-    b[static_cast<size_t>(i)] = static_cast<int8_t>(i % 256 - 128);
-  }
-  for (const QAddParams& p : configs) {
-    qadd_s8_ref(65536, a.data(), b.data(), 65536, p, expected.data());
-    avx2::qadd_s8_avx2(65531, a.data(), b.data(), 65536, p, got.data());  // odd count: scalar tail
-    avx2::qadd_s8_avx2(5, a.data() + 65531, b.data() + 65531, 5, p, got.data() + 65531);
-    EXPECT_EQ(got, expected);
-    qadd_s8_ref(100, a.data(), b.data() + 300, 1, p, expected.data());  // broadcast scalar b
-    avx2::qadd_s8_avx2(100, a.data(), b.data() + 300, 1, p, got.data());
-    EXPECT_TRUE(std::equal(got.begin(), got.begin() + 100, expected.begin()));
-  }
-}
 
 TEST(ElementwiseAvx2, QuantizeAndDequantizeBitExactIncludingSpecialValues) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
@@ -306,6 +292,39 @@ TEST(PoolAvx2, GlobalAveragePoolBitExact) {
       avx2::global_average_pool_s8_avx2(5, plane, x.data(), got.data());
       EXPECT_EQ(got, expected) << "plane " << plane;
     }
+  }
+}
+
+}  // namespace
+
+#include "kernels/qadd_table_s8.hpp"
+
+namespace {
+
+TEST(ElementwiseAvx2, QAddTableGatherMatchesTheScalarLookup) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  // Every pair of codes in a shuffled order, an odd count (scalar tail), broadcast b, threads.
+  const QAddParams p{20, 7, -3, -128, {1073741824, 0}, {1149096268, -6}, {1717986918, -12}, -128, 127};
+  const std::vector<int8_t> table = octet::kernels::make_qadd_table_s8(p);
+  std::vector<int> order(65536);
+  for (int i = 0; i < 65536; ++i) order[static_cast<size_t>(i)] = i;
+  std::shuffle(order.begin(), order.end(), std::mt19937(9));
+  std::vector<int8_t> a, b;
+  for (int i = 0; i < 2 * 65536 + 5; ++i) {
+    a.push_back(static_cast<int8_t>(order[static_cast<size_t>(i % 65536)] / 256 - 128));
+    b.push_back(static_cast<int8_t>(order[static_cast<size_t>(i % 65536)] % 256 - 128));
+  }
+  const int64_t count = static_cast<int64_t>(a.size());
+  std::vector<int8_t> expected(a.size()), got(a.size());
+  octet::kernels::qadd_table_s8(count, a.data(), b.data(), count, table.data(), expected.data());
+  for (int threads : {1, 2}) {
+    avx2::qadd_table_s8_avx2(count, a.data(), b.data(), count, table.data(), got.data(), threads);
+    EXPECT_EQ(got, expected) << threads << " thread(s)";
+  }
+  for (int8_t scalar : {int8_t{-128}, int8_t{127}}) {
+    octet::kernels::qadd_table_s8(101, a.data(), &scalar, 1, table.data(), expected.data());
+    avx2::qadd_table_s8_avx2(101, a.data(), &scalar, 1, table.data(), got.data());
+    EXPECT_TRUE(std::equal(got.begin(), got.begin() + 101, expected.begin()));
   }
 }
 

@@ -147,6 +147,33 @@ TEST(BundledModelInt8, CpuBackendIsBitIdenticalToRefForOneTwoAndThreeThreads) {
   for (int threads : {1, 2, 3}) EXPECT_EQ(run("cpu", threads), reference) << threads << " threads";
 }
 
+// The per-tensor-target path through the CLI: CLE and bias correction run, say what they did,
+// and the model records it.
+TEST(BundledModelInt8, QuantizeForANpuTargetWithCleAndBiasCorrection) {
+  const fs::path out = fs::temp_directory_path() / ("octet_bundled_npu_" + std::to_string(getpid()) + ".oct");
+  auto result = run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "50", "--target",
+                           "npu", "--cle", "--bias-correction", "-o", out.string(), "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["target"], "npu");
+  EXPECT_EQ(json["weights"], "per-tensor");
+  EXPECT_EQ(json["cle"]["equalized"].size(), 6u);  // conv1 -> ReLU -> conv2 in each BasicBlock
+  EXPECT_EQ(json["bias_correction"]["samples"], 50);
+  EXPECT_EQ(json["bias_correction"]["layers"].size(), 16u);  // 15 QConv and the QGemm
+  const octet::Graph graph = octet::load_model_file(out.string());
+  fs::remove(out);
+  EXPECT_EQ(graph.metadata.at("octet.quantization.target"), "npu");
+  EXPECT_EQ(graph.metadata.at("octet.quantization.weights"), "per-tensor");
+  EXPECT_EQ(graph.metadata.at("octet.quantization.cross_layer_equalization"), "on");
+  EXPECT_EQ(graph.metadata.at("octet.quantization.cross_layer_equalization_pairs"), "6");
+  EXPECT_EQ(graph.metadata.at("octet.quantization.bias_correction"), "empirical");
+  EXPECT_EQ(graph.metadata.at("octet.quantization.bias_correction_samples"), "50");
+  for (const auto& entry : graph.quant)
+    if (graph.is_initializer(entry.first) && graph.initializer(entry.first)->dtype() == octet::DType::i8) {
+      EXPECT_EQ(entry.second.scales.size(), 1u) << entry.first << " must be per-tensor";
+    }
+}
+
 // Full 10k test set (labelled "slow": skipped in the sanitizer build).
 TEST(BundledModelSlow, FullTestSetMatchesRecordedPyTorchAccuracy) {
   auto result = run_octet({"eval", kModel, "--data", "fashion-mnist:test", "--json", "--threads", "2"});

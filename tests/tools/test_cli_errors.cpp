@@ -5,11 +5,13 @@
 #include <filesystem>
 
 #include "engine/data/npy.hpp"
+#include "tests/tools/cli_expect.hpp"
 #include "tests/tools/cli_runner.hpp"
 #include "tests/tools/onnx_model_writer.hpp"
 
 namespace fs = std::filesystem;
 using octet::test::CliResult;
+using octet::test::expect_one_line_error;
 using octet::test::run_octet;
 
 namespace {
@@ -28,17 +30,6 @@ class CliErrors : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  // The common contract of every failure.
-  static void expect_one_line_error(const CliResult& result, const std::vector<std::string>& mentions) {
-    EXPECT_FALSE(result.crashed) << result.err;
-    EXPECT_NE(result.exit_code, 0);
-    const auto lines = result.err_lines();
-    ASSERT_EQ(lines.size(), 1u) << "stderr was:\n" << result.err;
-    EXPECT_EQ(lines[0].rfind("octet: error: ", 0), 0u) << lines[0];
-    for (const auto& mention : mentions) EXPECT_NE(lines[0].find(mention), std::string::npos) << lines[0];
-    EXPECT_TRUE(result.out.empty()) << result.out;
-  }
 
   fs::path dir_;
   std::string model_;
@@ -130,6 +121,17 @@ TEST_F(CliErrors, UnknownBackend) {
 TEST_F(CliErrors, OutputDirectoryMissing) {
   CliResult result = run_octet({"run", model_, "--input", path("x.npy"), "--output", path("no/such/dir/y.npy")});
   expect_one_line_error(result, {"y.npy"});
+}
+
+TEST_F(CliErrors, QuantizeFlagsThatContradictEachOther) {
+  CliResult npu = run_octet({"quantize", model_, "--calib", path("x.npy"), "--target", "npu", "--weights",
+                             "per-channel", "-o", path("q.oct")});
+  expect_one_line_error(npu, {"--target npu", "per-tensor"});
+  CliResult dynamic = run_octet({"quantize", model_, "--mode", "dynamic", "--bias-correction", "-o", path("q.oct")});
+  expect_one_line_error(dynamic, {"--bias-correction", "static"});
+  CliResult target = run_octet({"quantize", model_, "--calib", path("x.npy"), "--target", "gpu", "-o", path("q.oct")});
+  expect_one_line_error(target, {"--target", "gpu"});
+  EXPECT_FALSE(fs::exists(path("q.oct")));
 }
 
 }  // namespace

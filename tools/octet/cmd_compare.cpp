@@ -9,6 +9,7 @@
 #include "engine/session.hpp"
 #include "graph/model_file.hpp"
 #include "quant/observer.hpp"
+#include "tools/octet/backend_options.hpp"
 #include "tools/octet/commands.hpp"
 #include "tools/octet/evaluate.hpp"
 #include "tools/octet/model_loader.hpp"
@@ -28,7 +29,8 @@ struct Row {
 Command add_compare_command(CLI::App& app) {
   auto* sub = app.add_subcommand("compare", "Accuracy, size and latency of fp32 vs int8 static vs int8 dynamic");
   struct Options {
-    std::string model, backend = "ref";
+    std::string model;
+    BackendFlags backend;
     QuantizeFlags flags;
     DataOptions data;
     int threads = 1;
@@ -41,8 +43,7 @@ Command add_compare_command(CLI::App& app) {
   sub->add_option("--data-labels", o->data.labels, "Labels .npy for --data x.npy");
   sub->add_option("--limit", o->data.limit, "Evaluate the first N samples only");
   sub->add_option("--threads", o->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
-  sub->add_option("--backend", o->backend, "Backend for every row: ref, cpu or onednn")
-      ->capture_default_str()->check(CLI::IsMember(available_backends()));
+  add_backend_flags(*sub, o->backend, "ref");
   sub->add_flag("--sweep", o->sweep, "Every observer x {per-channel, per-tensor} x {asymmetric, symmetric}");
   sub->add_flag("--json", o->json, "Print the rows as JSON");
   return [o]() {
@@ -53,8 +54,7 @@ Command add_compare_command(CLI::App& app) {
     const Model fp32 = load_model(o->model);
     std::vector<Row> rows;
     auto evaluate = [&](const Model& model, const std::string& name, size_t bytes) {
-      SessionOptions session;
-      session.backend = o->backend;
+      const SessionOptions session = session_options(o->backend, model);
       rows.push_back({name, evaluate_classifier(compile(model, session), test, o->threads, name), bytes});
     };
     evaluate(fp32, "fp32", file_bytes(o->model));
@@ -64,6 +64,7 @@ Command add_compare_command(CLI::App& app) {
       for (const auto& observer : quant::observer_kinds())
         for (const char* weights : {"per-channel", "per-tensor"})
           for (const char* activations : {"asymmetric", "symmetric"}) {
+            if (o->flags.target == "npu" && std::string(weights) == "per-channel") continue;
             QuantizeFlags flags = o->flags;
             flags.observer = observer;
             flags.weights = weights;
@@ -79,16 +80,19 @@ Command add_compare_command(CLI::App& app) {
     configs.push_back(seven_bit);
     QuantizeFlags dynamic = o->flags;
     dynamic.mode = "dynamic";
+    dynamic.bias_correction = false;  // it needs calibrated activations
     configs.push_back(dynamic);
     for (QuantizeFlags& flags : configs) {
       const bool is_dynamic = flags.mode == "dynamic";
       if (!is_dynamic) flags.mode = "static";
       QuantizationSummary summary;
       Model int8 = quantize_with_dataset(fp32, to_options(flags), &calib, flags.calib_count, summary);
-      const std::string bits = flags.weight_bits == 7 ? " w7" : "";
-      const std::string name = is_dynamic ? "int8 dynamic " + flags.weights + bits
-                                          : "int8 static " + flags.observer + " " + flags.weights + " " +
-                                                flags.activations + bits;
+      const std::string passes = ptq_passes(flags);
+      const std::string suffix = (flags.weight_bits == 7 ? " w7" : "") + (passes.empty() ? "" : " " + passes);
+      const std::string weights = weight_granularity(flags);
+      const std::string name = is_dynamic ? "int8 dynamic " + weights + suffix
+                                          : "int8 static " + flags.observer + " " + weights + " " +
+                                                flags.activations + suffix;
       evaluate(int8, name, serialize_model(int8.graph()).size());
     }
 
@@ -103,7 +107,7 @@ Command add_compare_command(CLI::App& app) {
       return 0;
     }
     std::printf("%zu test samples, %zu calibration samples, backend %s\n\n", test.size(),
-                std::min(o->flags.calib_count, calib.size()), o->backend.c_str());
+                std::min(o->flags.calib_count, calib.size()), o->backend.backend.c_str());
     std::printf("| %-50s | %7s | %7s | %8s | %10s | %6s | %10s |\n", "model", "top-1", "top-5", "Δ top-1",
                 "size (KB)", "size×", "latency ms");
     std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(52, '-').c_str(), std::string(9, '-').c_str(),

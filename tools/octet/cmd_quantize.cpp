@@ -41,9 +41,12 @@ Command add_quantize_command(CLI::App& app) {
     const size_t before = file_bytes(o->model), after = file_bytes(o->output);
     const double ratio = static_cast<double>(after) / static_cast<double>(before);
     const auto& r = summary.report;
+    const std::string weights = weight_granularity(o->flags);
+    const auto& cle = summary.equalization;
+    const auto& bc = summary.bias_correction;
     if (o->json) {
       nlohmann::json out = {{"model", o->model}, {"output", o->output}, {"mode", o->flags.mode},
-                            {"observer", o->flags.observer}, {"weights", o->flags.weights},
+                            {"observer", o->flags.observer}, {"target", o->flags.target}, {"weights", weights},
                             {"activations", o->flags.activations},
                             {"calibration_samples", summary.calibration_samples},
                             {"calibration_seconds", summary.calibration_seconds}, {"seconds", seconds},
@@ -52,13 +55,37 @@ Command add_quantize_command(CLI::App& app) {
                             {"quantize_nodes", r.quantize_nodes}, {"dequantize_nodes", r.dequantize_nodes},
                             {"float_node_reasons", r.float_node_reasons},
                             {"saturated_bias_values", r.saturated_bias_values}};
+      if (o->flags.cle)
+        out["cle"] = {{"equalized", cle.equalized}, {"skipped", cle.skipped}, {"iterations", cle.iterations}};
+      if (o->flags.bias_correction) {
+        nlohmann::json layers = nlohmann::json::array();
+        for (const auto& layer : bc.before)
+          layers.push_back({{"layer", layer.layer}, {"mean_abs_error_before", layer.mean_abs()}});
+        out["bias_correction"] = {{"samples", bc.samples}, {"seconds", summary.bias_correction_seconds},
+                                  {"saturated_bias_values", bc.saturated_bias_values}, {"layers", layers}};
+      }
       std::cout << out.dump(2) << "\n";
       return 0;
     }
     std::printf("quantized   %s -> %s (%s)\n", o->model.c_str(), o->output.c_str(), o->flags.mode.c_str());
     if (options.mode == quant::QuantizationMode::static_int8)
-      std::printf("settings    observer %s, weights %s, activations %s\n", o->flags.observer.c_str(),
-                  o->flags.weights.c_str(), o->flags.activations.c_str());
+      std::printf("settings    target %s, observer %s, weights %s, activations %s\n", o->flags.target.c_str(),
+                  o->flags.observer.c_str(), weights.c_str(), o->flags.activations.c_str());
+    if (o->flags.cle)
+      std::printf("cle         %zu Conv/Gemm pairs equalized (%d sweeps); %zu layer outputs left alone (read by an "
+                  "Add or several nodes, ReLU6, ...)\n",
+                  cle.equalized.size(), cle.iterations, cle.skipped.size());
+    if (o->flags.bias_correction) {
+      double shift = 0.0;
+      for (const auto& layer : bc.before) shift += layer.mean_abs();
+      std::printf("bias corr.  %zu layers on %zu samples in %.1f s; mean |output shift| per channel before "
+                  "correction %.3g (average over layers)\n",
+                  bc.before.size(), bc.samples, summary.bias_correction_seconds,
+                  bc.before.empty() ? 0.0 : shift / static_cast<double>(bc.before.size()));
+      if (bc.saturated_bias_values)
+        std::printf("warning     %lld corrected bias values saturated int32\n",
+                    static_cast<long long>(bc.saturated_bias_values));
+    }
     std::printf("calibration %zu samples in %.1f s\n", summary.calibration_samples, summary.calibration_seconds);
     std::printf("nodes       %zu int8, %zu fp32, %zu Quantize, %zu Dequantize\n", r.quantized_nodes, r.float_nodes,
                 r.quantize_nodes, r.dequantize_nodes);

@@ -5,6 +5,7 @@
 #include "engine/data/npy.hpp"
 #include "engine/session.hpp"
 #include "graph/error.hpp"
+#include "tools/octet/backend_options.hpp"
 #include "tools/octet/commands.hpp"
 #include "tools/octet/model_loader.hpp"
 
@@ -30,7 +31,8 @@ int64_t items_in(const data::NpyArray& array, const ValueSlot& input, const std:
 Command add_run_command(CLI::App& app) {
   auto* sub = app.add_subcommand("run", "Run a model on inputs from .npy files, write outputs as .npy");
   struct Options {
-    std::string model, backend = "ref";
+    std::string model;
+    BackendFlags backend;
     int threads = 1;
     std::vector<std::string> inputs, outputs;
   };
@@ -38,15 +40,14 @@ Command add_run_command(CLI::App& app) {
   sub->add_option("model", options->model, "Model file (.onnx)")->required();
   sub->add_option("--input,-i", options->inputs, "Input .npy file, one per model input (float32)")->required();
   sub->add_option("--output,-o", options->outputs, "Output .npy file, one per model output")->required();
-  sub->add_option("--backend", options->backend, "Backend: ref (scalar reference), cpu (SIMD kernels) or onednn")->capture_default_str()->check(CLI::IsMember(available_backends()));
+  add_backend_flags(*sub, options->backend, "ref");
   sub->add_option("--threads", options->threads, "Threads per kernel (cpu backend)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   return [options]() {
     Model model = load_model(options->model);
-    SessionOptions session_options;
-    session_options.backend = options->backend;
-    session_options.threads = options->threads;
-    Session session(model, session_options);
+    SessionOptions run_options = session_options(options->backend, model);
+    run_options.threads = options->threads;
+    Session session(model, run_options);
     const size_t input_count = model.graph().inputs.size();
     const size_t output_count = model.graph().outputs.size();
     if (options->inputs.size() != input_count)

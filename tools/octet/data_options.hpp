@@ -1,5 +1,6 @@
 #pragma once
-// The data options every command that reads data shares: SPEC, --labels, --limit, --mean, --std.
+// The data options every command that reads data shares: SPEC, --labels, --limit, --mean, --std
+// (and `targets`, which only `eval` offers as --targets).
 #include <CLI/CLI.hpp>
 #include <string>
 
@@ -8,7 +9,7 @@
 namespace octet::cli {
 
 struct DataOptions {
-  std::string spec, labels, mean, std;
+  std::string spec, labels, mean, std, targets;
   size_t limit = 0;
 };
 

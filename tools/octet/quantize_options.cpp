@@ -1,6 +1,7 @@
 #include "tools/octet/quantize_options.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 
 #include "graph/error.hpp"
@@ -16,8 +17,11 @@ void add_quantize_flags(CLI::App& app, QuantizeFlags& f, bool calib_required) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--observer", f.observer, "Activation observer")
       ->capture_default_str()->check(CLI::IsMember(quant::observer_kinds()));
-  app.add_option("--weights", f.weights, "Weight granularity")
-      ->capture_default_str()->check(CLI::IsMember({"per-channel", "per-tensor"}));
+  app.add_option("--target", f.target, "cpu: per-channel weights by default; npu: a per-tensor-only "
+                 "accelerator (per-tensor weights; pair with --cle and --bias-correction)")
+      ->capture_default_str()->check(CLI::IsMember({"cpu", "npu"}));
+  app.add_option("--weights", f.weights, "Weight granularity (default: per-channel, per-tensor for --target npu)")
+      ->check(CLI::IsMember({"per-channel", "per-tensor"}));
   app.add_option("--activations", f.activations, "Activation scheme")
       ->capture_default_str()->check(CLI::IsMember({"asymmetric", "symmetric"}));
   app.add_option("--mode", f.mode, "static: calibrated int8 activations; dynamic: int8 weights, "
@@ -27,13 +31,34 @@ void add_quantize_flags(CLI::App& app, QuantizeFlags& f, bool calib_required) {
                  "AVX2 vpmaddubsw fast path (8-bit weights take an exact 2x slower split there)")
       ->capture_default_str()->check(CLI::IsMember({7, 8}));
   app.add_option("--keep-float", f.keep_float, "Comma-separated node names to keep in fp32");
+  app.add_flag("--cle", f.cle, "Cross-Layer Equalization before calibration: balances the channel ranges of "
+               "Conv/Gemm -> ReLU -> Conv/Gemm pairs so per-tensor weights lose less");
+  app.add_flag("--bias-correction", f.bias_correction, "Empirical bias correction after quantization: removes "
+               "each layer's mean output shift against fp32, measured on the calibration samples (static mode)");
+}
+
+std::string weight_granularity(const QuantizeFlags& f) {
+  if (!f.weights.empty()) return f.weights;
+  return f.target == "npu" ? "per-tensor" : "per-channel";
+}
+
+std::string ptq_passes(const QuantizeFlags& f) {
+  if (f.cle && f.bias_correction) return "cle bc";
+  return f.cle ? "cle" : f.bias_correction ? "bc" : "";
 }
 
 quant::QuantizeOptions to_options(const QuantizeFlags& f) {
   quant::QuantizeOptions options;
   options.mode = f.mode == "dynamic" ? quant::QuantizationMode::dynamic_int8 : quant::QuantizationMode::static_int8;
   options.observer = f.observer;
-  options.per_channel_weights = f.weights == "per-channel";
+  if (f.target == "npu" && f.weights == "per-channel")
+    throw Error("--target npu runs per-tensor weights only: drop --weights per-channel");
+  if (f.bias_correction && f.mode == "dynamic")
+    throw Error("--bias-correction needs static mode (it runs the calibration samples)");
+  options.target = f.target;
+  options.per_channel_weights = weight_granularity(f) == "per-channel";
+  options.cross_layer_equalization = f.cle;
+  options.bias_correction = f.bias_correction;
   options.symmetric_activations = f.activations == "symmetric";
   options.weight_bits = f.weight_bits;
   std::stringstream names(f.keep_float);
@@ -60,9 +85,19 @@ Model quantize_with_dataset(const Model& model, const quant::QuantizeOptions& op
                   " values");
     source.fill = [calib](size_t i, Tensor& input) { calib->sample(i, input.mutable_data<float>()); };
   }
-  Progress progress("calibrate (" + options.observer + ")", source.count);
-  Model quantized = quantize_model(model, options, source, [&](size_t done) { progress.update(done); }, &summary);
-  if (source.count) progress.finish();
+  // One progress line per stage (calibration, then bias correction's passes).
+  std::unique_ptr<Progress> progress;
+  std::string stage;
+  auto report = [&](const std::string& next, size_t done, size_t total) {
+    if (next != stage) {
+      if (progress) progress->finish();
+      stage = next;
+      progress = std::make_unique<Progress>(next == "calibrate" ? "calibrate (" + options.observer + ")" : next, total);
+    }
+    progress->update(done);
+  };
+  Model quantized = quantize_model(model, options, source, report, &summary);
+  if (progress) progress->finish();
   return quantized;
 }
 

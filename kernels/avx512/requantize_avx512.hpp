@@ -1,0 +1,55 @@
+#pragma once
+// Sixteen-lane versions of kernels/requantize.hpp for the AVX-512 tiles, bit-exact with the scalar
+// primitives (and with kernels/avx2/requantize_avx2.hpp, which derives the same formulas on eight
+// lanes). Only included by translation units compiled with -mavx512f -mavx512bw.
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace octet::kernels::avx512 {
+// Internal linkage, as in requantize_avx2.hpp: never share an out-of-line copy across ISA flags.
+namespace {
+
+// round(a * m / 2^31), ties rounded up, for a Q31 multiplier m in [2^30, 2^31) broadcast to
+// every lane (so its even lanes serve the odd products too): the low 32 bits of
+// floor((a * m + 2^30) / 2^31), i.e. bits 31..62 of the 64-bit sum (see the AVX2 file).
+inline __m512i rounding_doubling_high_mul(__m512i a, __m512i broadcast_m) {
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
+  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, broadcast_m), half), 31);
+  const __m512i odd =
+      _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), broadcast_m), half), 31);
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+// The constants of x / 2^e for one exponent e in [0, 31], derived once per output row.
+struct PotDivisor {
+  __m512i exponent, mask, threshold;  // e, 2^e - 1, (2^e - 1) / 2
+};
+inline PotDivisor pot_divisor(int32_t exponent) {
+  const __m512i e = _mm512_set1_epi32(exponent), one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, e), one);
+  return {e, mask, _mm512_srai_epi32(mask, 1)};
+}
+
+// x / 2^e rounded to nearest, ties away from zero: add one where the remainder exceeds half
+// (half plus one for negative x).
+inline __m512i rounding_divide_by_pot(__m512i x, const PotDivisor& d) {
+  const __m512i one = _mm512_set1_epi32(1);
+  const __mmask16 negative = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512());
+  const __m512i limit = _mm512_mask_add_epi32(d.threshold, negative, d.threshold, one);
+  const __mmask16 round_up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, d.mask), limit);
+  const __m512i shifted = _mm512_srav_epi32(x, d.exponent);
+  return _mm512_mask_add_epi32(shifted, round_up, shifted, one);
+}
+
+// x * 2^left saturated to int32 (left in [0, 31] per lane).
+inline __m512i saturating_left_shift(__m512i x, __m512i left) {
+  __m512i result = _mm512_sllv_epi32(x, left);
+  const __m512i high_limit = _mm512_srav_epi32(_mm512_set1_epi32(INT32_MAX), left);
+  const __m512i low_limit = _mm512_srav_epi32(_mm512_set1_epi32(INT32_MIN), left);
+  result = _mm512_mask_mov_epi32(result, _mm512_cmpgt_epi32_mask(x, high_limit), _mm512_set1_epi32(INT32_MAX));
+  return _mm512_mask_mov_epi32(result, _mm512_cmplt_epi32_mask(x, low_limit), _mm512_set1_epi32(INT32_MIN));
+}
+
+}  // namespace
+}  // namespace octet::kernels::avx512
