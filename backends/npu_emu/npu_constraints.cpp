@@ -180,7 +180,13 @@ LayerCheck check_layer(const NpuConfig& config, const Graph& graph, const Node& 
   const bool int8_moves = (op == "MaxPool" || op == "Flatten" || op == "Reshape") &&
                           graph.value_info(node.inputs[0]).dtype == DType::i8;
   if (!int8_ops && !int8_moves) {
-    check.refusals.push_back({RefusalKind::host_op, "float op (the NPU datapath is integer-only)"});
+    // An int8 op the NPU has no kernel for (e.g. Resize) is unsupported; only float ops are
+    // refused for being float.
+    const bool reads_int8 = !node.inputs.empty() && graph.value_info(node.inputs[0]).dtype == DType::i8;
+    if (reads_int8)
+      not_listed(check, op);
+    else
+      check.refusals.push_back({RefusalKind::host_op, "float op (the NPU datapath is integer-only)"});
     return check;
   }
   const OpSupport& ops = config.ops;

@@ -437,3 +437,25 @@ TEST(NpuPerformance, TinyModelRunsBitIdenticalToRef) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(NpuConstraints, Int8OpWithoutAnNpuKernelIsUnsupportedNotFloat) {
+  // An int8 nearest Resize (it stays in the int8 region) has no NPU kernel: it is an op the
+  // config lacks, not a float op.
+  test::GraphBuilder b;
+  b.input("x", {1, 2, 4, 4}, DType::i8).node("Resize", "up", {"x"}, {"y"});
+  b.input("f", {1, 10}).node("Softmax", "soft", {"f"}, {"p"});
+  const Graph graph = b.build();
+  const npu::NpuConfig config = npu::default_npu_config();
+  const npu::LayerCheck resize = npu::check_layer(config, graph, graph.nodes[0]);
+  ASSERT_FALSE(resize.on_npu());
+  EXPECT_EQ(resize.refusals[0].kind, npu::RefusalKind::unsupported_op);
+  OCTET_EXPECT_CONTAINS(resize.reasons(), "Resize is not among the config's ops");
+  const npu::LayerCheck softmax = npu::check_layer(config, graph, graph.nodes[1]);
+  ASSERT_FALSE(softmax.on_npu());
+  EXPECT_EQ(softmax.refusals[0].kind, npu::RefusalKind::host_op);
+  OCTET_EXPECT_CONTAINS(softmax.reasons(), "float op");
+}
+
+}  // namespace
