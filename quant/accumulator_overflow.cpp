@@ -66,29 +66,33 @@ OverflowCounter::OverflowCounter(const Graph& graph, const Node& node, int accum
   }
 }
 
-template <class ActivationAt>
-void OverflowCounter::one_output(int64_t channel, const ActivationAt& x_at, OverflowCounts& counts) const {
+// One accumulator over an im2col column given as u = x + 128 (the vpmaddubsw operand) and
+// d = x - zp (the spec's operand), both precomputed once per output position.
+void OverflowCounter::one_output(int64_t channel, const int32_t* u, const int32_t* d, OverflowCounts& counts) const {
   const int8_t* w = weights_.data() + channel * depth_;
   int64_t acc = bias_[static_cast<size_t>(channel)];
   bool partial_overflow = acc >= limit_ || acc < -limit_;
-  int64_t max_abs = std::llabs(acc);
-  for (int64_t k = 0; k < depth_; k += 2) {
-    const int32_t x0 = x_at(k);
-    int32_t pair = (x0 + 128) * w[k];
-    acc += static_cast<int64_t>(x0 - zero_point_) * w[k];
-    if (k + 1 < depth_) {
-      const int32_t x1 = x_at(k + 1);
-      pair += (x1 + 128) * w[k + 1];
-      counts.saturated_pairs += (pair > 32767 || pair < -32768) ? 1 : 0;
-      ++counts.pairs;
-      // The partial sum is checked per pair: a narrow register overflowing between the two
-      // products of a pair and coming back is still an overflow of that register, but kernels
-      // add a pair as one value, so this is the granularity that matters.
-      acc += static_cast<int64_t>(x1 - zero_point_) * w[k + 1];
-    }
-    partial_overflow = partial_overflow || acc >= limit_ || acc < -limit_;
+  int64_t max_abs = acc < 0 ? -acc : acc;
+  uint64_t saturated = 0;
+  const int64_t pairs = depth_ / 2;
+  for (int64_t p = 0; p < pairs; ++p) {
+    const int64_t k = 2 * p;
+    const int32_t pair = u[k] * w[k] + u[k + 1] * w[k + 1];
+    saturated += static_cast<uint64_t>((pair > 32767) | (pair < -32768));
+    // The partial sum is checked per pair: kernels add a pair as one value, so that is the
+    // granularity at which a narrow register would overflow.
+    acc += d[k] * w[k] + d[k + 1] * w[k + 1];
+    partial_overflow |= (acc >= limit_) | (acc < -limit_);
+    const int64_t magnitude = acc < 0 ? -acc : acc;
+    max_abs = magnitude > max_abs ? magnitude : max_abs;
+  }
+  if (depth_ % 2) {  // the odd last product has no partner: one u8 x s8 product always fits int16
+    acc += d[depth_ - 1] * w[depth_ - 1];
+    partial_overflow |= (acc >= limit_) | (acc < -limit_);
     max_abs = std::max(max_abs, static_cast<int64_t>(std::llabs(acc)));
   }
+  counts.pairs += static_cast<uint64_t>(pairs);
+  counts.saturated_pairs += saturated;
   ++counts.outputs;
   counts.final_overflows += (acc >= limit_ || acc < -limit_) ? 1 : 0;
   counts.partial_overflows += partial_overflow ? 1 : 0;
@@ -97,29 +101,36 @@ void OverflowCounter::one_output(int64_t channel, const ActivationAt& x_at, Over
 
 void OverflowCounter::count_conv(const int8_t* input, OverflowCounts& counts) const {
   const int64_t group_in = in_c_ / groups_, group_out = channels_ / groups_;
-  const int64_t taps = k_h_ * k_w_;
+  std::vector<int32_t> u(static_cast<size_t>(depth_)), d(static_cast<size_t>(depth_));
   for (int64_t n = 0; n < batch_; ++n)
-    for (int64_t oc = 0; oc < channels_; ++oc) {
-      const int64_t first_channel = (oc / group_out) * group_in;
+    for (int64_t g = 0; g < groups_; ++g)
       for (int64_t oy = 0; oy < out_h_; ++oy)
         for (int64_t ox = 0; ox < out_w_; ++ox) {
-          // k = (ic, ky, kx) in OIHW order within the group.
-          auto x_at = [&](int64_t k) -> int32_t {
-            const int64_t ic = first_channel + k / taps, tap = k % taps;
-            const int64_t iy = oy * stride_h_ - pad_h_ + (tap / k_w_) * dil_h_;
-            const int64_t ix = ox * stride_w_ - pad_w_ + (tap % k_w_) * dil_w_;
-            if (iy < 0 || iy >= in_h_ || ix < 0 || ix >= in_w_) return zero_point_;
-            return input[((n * in_c_ + ic) * in_h_ + iy) * in_w_ + ix];
-          };
-          one_output(oc, x_at, counts);
+          // The column of k = (ic, ky, kx) in OIHW order within the group; padding is the zero point.
+          size_t k = 0;
+          for (int64_t ic = g * group_in; ic < (g + 1) * group_in; ++ic)
+            for (int64_t ky = 0; ky < k_h_; ++ky)
+              for (int64_t kx = 0; kx < k_w_; ++kx, ++k) {
+                const int64_t iy = oy * stride_h_ - pad_h_ + ky * dil_h_;
+                const int64_t ix = ox * stride_w_ - pad_w_ + kx * dil_w_;
+                const int32_t x = (iy < 0 || iy >= in_h_ || ix < 0 || ix >= in_w_)
+                                      ? zero_point_
+                                      : input[((n * in_c_ + ic) * in_h_ + iy) * in_w_ + ix];
+                u[k] = x + 128;
+                d[k] = x - zero_point_;
+              }
+          for (int64_t oc = g * group_out; oc < (g + 1) * group_out; ++oc) one_output(oc, u.data(), d.data(), counts);
         }
-    }
 }
 
 void OverflowCounter::count_gemm(const int8_t* input, OverflowCounts& counts) const {
+  std::vector<int32_t> u(static_cast<size_t>(depth_)), d(static_cast<size_t>(depth_));
   for (int64_t m = 0; m < rows_; ++m) {
-    const int8_t* row = input + m * depth_;
-    for (int64_t c = 0; c < channels_; ++c) one_output(c, [row](int64_t k) -> int32_t { return row[k]; }, counts);
+    for (int64_t k = 0; k < depth_; ++k) {
+      u[static_cast<size_t>(k)] = input[m * depth_ + k] + 128;
+      d[static_cast<size_t>(k)] = input[m * depth_ + k] - zero_point_;
+    }
+    for (int64_t c = 0; c < channels_; ++c) one_output(c, u.data(), d.data(), counts);
   }
 }
 

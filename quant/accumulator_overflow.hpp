@@ -45,9 +45,7 @@ class OverflowCounter {
  private:
   void count_conv(const int8_t* input, OverflowCounts& counts) const;
   void count_gemm(const int8_t* input, OverflowCounts& counts) const;
-  // Runs one accumulator over k = 0..depth-1 given the activation at each k.
-  template <class ActivationAt>
-  void one_output(int64_t channel, const ActivationAt& x_at, OverflowCounts& counts) const;
+  void one_output(int64_t channel, const int32_t* u, const int32_t* d, OverflowCounts& counts) const;
 
   bool conv_ = true;
   int bits_;
