@@ -205,6 +205,7 @@ ProfileReport ModelProfiler::report() const {
   report.accumulator_bits = options_.accumulator_bits;
   report.output = graph.outputs.empty() ? "" : graph.outputs[0];
   report.reference_bytes = activations_->bytes();
+  report.metadata = graph.metadata;
 
   auto summarize = [&](const Side& side, const Model& model) {
     RunSummary summary;

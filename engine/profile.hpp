@@ -11,6 +11,7 @@
 //          StatProfiler;
 //        - timed (the first `timing_runs` samples): with only LayerTimer attached.
 // Everything accumulates in streaming form; report() turns it into plain data.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,7 @@ struct ProfileReport {
   std::vector<AddReport> adds;       // every Add of the fp32 model
   size_t reference_bytes = 0;        // ReferenceActivations: the fp32 activations held per sample
   size_t peak_rss_bytes = 0;         // of the process, when report() was called
+  std::map<std::string, std::string> metadata;  // the int8 model's (quantization settings)
 
   // The layer producing `node`, or nullptr.
   const LayerReport* find_layer(const std::string& node) const;

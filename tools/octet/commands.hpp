@@ -15,5 +15,6 @@ Command add_quantize_command(CLI::App& app);
 Command add_compare_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
+Command add_profile_command(CLI::App& app);
 
 }  // namespace octet::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
       {"compare", octet::cli::add_compare_command(app)},
       {"bench", octet::cli::add_bench_command(app)},
       {"export", octet::cli::add_export_command(app)},
+      {"profile", octet::cli::add_profile_command(app)},
   };
   try {
     app.parse(argc, argv);
