@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "engine/data/dataset_spec.hpp"
 #include "engine/profile.hpp"
 #include "engine/quantize.hpp"
+#include "engine/sensitivity.hpp"
 #include "engine/session.hpp"
 #include "graph/model_file.hpp"
 #include "graph/onnx/onnx_import.hpp"
@@ -23,6 +25,7 @@ namespace {
 
 const std::string kModel = std::string(OCTET_SOURCE_DIR) + "/models/fashion_mnist_resnet.onnx";
 const std::string kBrokenConv = "/body/body.2/conv2/Conv";  // its output feeds a residual Add
+const std::string kClippedWeightsConv = "/body/body.3/conv1/Conv";
 
 struct Bundled {
   Model fp32, int8;
@@ -55,6 +58,8 @@ ProfileReport profile(const Model& int8, ProfileOptions options, size_t samples)
   return profiler.report();
 }
 
+Model through_oct_file(const Graph& graph);
+
 // The int8 model with the output qparams of `node` given a scale 50 times too small (so its
 // range covers 2% of the values), written to a .oct and loaded back as a user's edit would be.
 Model with_tiny_output_scale(const Model& int8, const std::string& node) {
@@ -64,11 +69,68 @@ Model with_tiny_output_scale(const Model& int8, const std::string& node) {
     if (n.name == node) value = n.outputs[0];
   EXPECT_FALSE(value.empty()) << node;
   graph.quant.at(value).scales[0] /= 50.0f;
-  const fs::path path = fs::temp_directory_path() / ("octet_profile_broken_" + std::to_string(getpid()) + ".oct");
+  return through_oct_file(graph);
+}
+
+// Reloads an edited graph through a .oct file, as a user's edit would be.
+Model through_oct_file(const Graph& graph) {
+  const fs::path path = fs::temp_directory_path() / ("octet_profile_edit_" + std::to_string(getpid()) + ".oct");
   save_model_file(graph, path.string());
-  Model broken = Model::from_graph(load_model_file(path.string()), false);
+  Model model = Model::from_graph(load_model_file(path.string()), false);
   fs::remove(path);  // the mapping stays valid: the file is unlinked, not truncated
-  return broken;
+  return model;
+}
+
+// The int8 model with the weights of `node` quantized with scales 20 times too small: most
+// weights clip at ±127. The int32 bias follows the new weight scale, so only the clipping is wrong.
+Model with_clipped_weights(const Model& int8, const Model& fp32, const std::string& node) {
+  Graph graph = int8.graph();
+  const Node* q = nullptr;
+  for (const auto& n : graph.nodes)
+    if (n.name == node) q = &n;
+  const Node* f = nullptr;
+  for (const auto& n : fp32.graph().nodes)
+    if (n.name == node) f = &n;
+  EXPECT_TRUE(q && f) << node;
+  const Tensor& weights = *fp32.graph().initializer(f->inputs[1]);
+  QuantParams& scales = graph.quant.at(q->inputs[1]);
+  Tensor codes(DType::i8, weights.shape());
+  Tensor bias = graph.initializer(q->inputs[2])->clone();
+  const int64_t channels = weights.shape()[0], per_channel = weights.elements() / channels;
+  for (int64_t c = 0; c < channels; ++c) {
+    scales.scales[static_cast<size_t>(c)] /= 20.0f;
+    bias.mutable_data<int32_t>()[c] *= 20;
+    for (int64_t i = 0; i < per_channel; ++i) {
+      const float code = std::nearbyint(weights.data<float>()[c * per_channel + i] / scales.scales[static_cast<size_t>(c)]);
+      codes.mutable_data<int8_t>()[c * per_channel + i] = static_cast<int8_t>(std::clamp(code, -127.0f, 127.0f));
+    }
+  }
+  graph.initializers[q->inputs[1]] = std::move(codes);
+  graph.initializers[q->inputs[2]] = std::move(bias);
+  return through_oct_file(graph);
+}
+
+SensitivitySamples sensitivity_samples(size_t count) {
+  const Bundled& b = bundled();
+  SensitivitySamples samples;
+  samples.count = count;
+  samples.fill = [&b](size_t i, Tensor& input) { b.test.sample(i, input.mutable_data<float>()); };
+  samples.label = [&b](size_t i) { return b.test.label(i); };
+  samples.calibration_count = count;
+  samples.fill_calibration = samples.fill;
+  return samples;
+}
+
+std::string lowest_local_sqnr_layer(const ProfileReport& report, double* sqnr_out = nullptr) {
+  std::string lowest;
+  double lowest_sqnr = std::numeric_limits<double>::infinity();
+  for (const LayerReport& layer : report.layers) {
+    if (!layer.backends[0].local) continue;
+    const double sqnr = layer.backends[0].local->sqnr_db();
+    if (sqnr < lowest_sqnr) lowest_sqnr = sqnr, lowest = layer.node;
+  }
+  if (sqnr_out) *sqnr_out = lowest_sqnr;
+  return lowest;
 }
 
 TEST(ProfileBundledModel, PropagatedSqnrOfTheLogitsAgreesWithTheModelsRunHere) {
@@ -114,13 +176,8 @@ TEST(ProfileBundledModel, ALayerWithATinyOutputScaleHasTheLowestLocalSqnr) {
   options.backends = {"cpu"};
   options.propagated = false;
   const ProfileReport report = profile(broken, options, 16);
-  std::string lowest;
-  double lowest_sqnr = std::numeric_limits<double>::infinity();
-  for (const LayerReport& layer : report.layers) {
-    if (!layer.backends[0].local) continue;
-    const double sqnr = layer.backends[0].local->sqnr_db();
-    if (sqnr < lowest_sqnr) lowest_sqnr = sqnr, lowest = layer.node;
-  }
+  double lowest_sqnr = 0.0;
+  const std::string lowest = lowest_local_sqnr_layer(report, &lowest_sqnr);
   EXPECT_EQ(lowest, kBrokenConv) << "lowest local SQNR " << lowest_sqnr << " dB";
   EXPECT_LT(lowest_sqnr, 3.0);
   // And the histogram pass says why: most of its fp32 output falls outside the range.
@@ -133,6 +190,41 @@ TEST(ProfileBundledModel, ALayerWithATinyOutputScaleHasTheLowestLocalSqnr) {
     EXPECT_GT(tensor.fp32.clipped_fraction(), 0.3);
   }
   EXPECT_TRUE(found) << layer->reference;
+}
+
+// Item 4 of the profiler work: the deliberately broken layer comes first in the sensitivity
+// ranking. Keeping it in fp32 cannot repair the range its int8 reader still uses; giving its
+// output the observer's range does.
+TEST(ProfileBundledModel, TheLayerWithATinyOutputScaleRanksFirstInSensitivity) {
+  const Bundled& b = bundled();
+  const Model broken = with_tiny_output_scale(b.int8, kBrokenConv);
+  SensitivityOptions options;
+  options.backend = "cpu";
+  options.observers = {"minmax"};
+  const SensitivityReport report = analyze_sensitivity(b.fp32, broken, sensitivity_samples(32), options);
+  ASSERT_FALSE(report.ranking.empty());
+  EXPECT_EQ(report.ranking[0].layer, kBrokenConv);
+  EXPECT_EQ(report.ranking[0].best.fix, "observer:minmax");
+  EXPECT_GT(report.ranking[0].best.recovered_sqnr_db, 10.0);
+  ASSERT_TRUE(report.ranking[0].best.recovered_top1.has_value());
+  EXPECT_GE(*report.ranking[0].best.recovered_top1, 0.0);
+}
+
+TEST(ProfileBundledModel, ALayerWithClippedWeightsIsFoundLocallyAndRecoveredInFp32) {
+  const Bundled& b = bundled();
+  const Model broken = with_clipped_weights(b.int8, b.fp32, kClippedWeightsConv);
+  ProfileOptions options;
+  options.backends = {"cpu"};
+  options.propagated = false;
+  EXPECT_EQ(lowest_local_sqnr_layer(profile(broken, options, 8)), kClippedWeightsConv);
+
+  SensitivityOptions sensitivity;
+  sensitivity.backend = "cpu";  // keep-float trials only
+  const SensitivityReport report = analyze_sensitivity(b.fp32, broken, sensitivity_samples(32), sensitivity);
+  ASSERT_FALSE(report.ranking.empty());
+  EXPECT_EQ(report.ranking[0].layer, kClippedWeightsConv);
+  EXPECT_EQ(report.ranking[0].best.fix, "fp32");
+  EXPECT_GT(report.ranking[0].best.recovered_sqnr_db, 10.0);
 }
 
 }  // namespace
