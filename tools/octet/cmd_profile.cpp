@@ -156,6 +156,7 @@ Command add_profile_command(CLI::App& app) {
     if (o->sensitivity.enabled)
       profile["sensitivity"] = run_sensitivity(reference, tested, dataset, o->sensitivity, options.backends.front(),
                                                o->threads);
+    profile["files"] = {{"model_bytes", file_bytes(o->model)}, {"ref_bytes", file_bytes(o->ref)}};
     profile["memory"]["peak_rss_bytes"] = peak_rss_bytes();
     profile["suggestions"] = profile_suggestions(profile);
     if (!o->json.empty()) write_text("profile JSON", o->json, profile.dump(1) + "\n");

@@ -60,7 +60,7 @@ th { background: #f5f5f5; } td.l, th.l { text-align: left; } tr.bad td { backgro
 .scroll { overflow-x: auto; }
 svg.chart text { font: 11px system-ui, sans-serif; fill: #333; } svg.chart .label { text-anchor: end; }
 svg.chart .tick { text-anchor: middle; fill: #666; } svg.chart .unit { text-anchor: end; fill: #666; }
-svg.chart .grid { stroke: #eee; } svg.chart .axis { stroke: #888; }
+svg.chart .over { fill: #333; font-size: 10px; } svg.chart .grid { stroke: #eee; } svg.chart .axis { stroke: #888; }
 svg.hist .bar { fill: #4c78a8; } svg.codes .bar { fill: #72b7b2; } svg.hist .clipzone { fill: #fbe3e3; }
 svg.hist .range { stroke: #d62728; stroke-dasharray: 3 2; stroke-width: 1.5; }
 .hists { display: flex; flex-wrap: wrap; gap: 14px; } .hist-card { border: 1px solid #e3e3e3; padding: 6px; width: 304px; font-size: 12px; }
@@ -70,19 +70,21 @@ ul.suggestions li { margin: 6px 0; } .measured { color: #2a7; } .unmeasured { co
 
 std::string summary_section(const json& p) {
   std::string html = "<h2>Summary</h2>\n<table>\n<tr><th class=\"l\">model</th><th>top-1</th><th>output SQNR</th>"
-                     "<th>parameters</th><th>latency (median)</th><th>Quantize</th><th>Dequantize</th><th>arena</th>"
+                     "<th>model file</th><th>parameters</th><th>latency (median)</th><th>Quantize</th><th>Dequantize</th><th>arena</th>"
                      "<th class=\"l\">kernels</th></tr>\n";
-  auto row = [&](const json& s) {
+  auto row = [&](const json& s, bool fp32) {
+    const json& file = path_or_null(p, {"files", fp32 ? "ref_bytes" : "model_bytes"});
     html += "<tr><td class=\"l\">" + html_escape(s["name"]) + "</td><td>" + cell(path_or_null(s, {"top1"}), NumberSpec{'f', 4, ""}) +
             "</td><td>" + (s.contains("output_sqnr_db") ? cell(s["output_sqnr_db"], NumberSpec{'f', 1, " dB"}, "∞") : std::string("reference")) +
-            "</td><td>" + bytes_text(s["parameter_bytes"].get<double>()) + "</td><td>" +
-            cell(s["latency_ms"]["median"], NumberSpec{'f', 3, " ms"}) + "</td><td>" + cell(s["quantize_ms"], NumberSpec{'f', 3, " ms"}) + "</td><td>" +
-            cell(s["dequantize_ms"], NumberSpec{'f', 3, " ms"}) + "</td><td>" + bytes_text(s["arena_bytes"].get<double>()) +
+            "</td><td>" + (file.is_number() ? bytes_text(file.get<double>()) : std::string("–")) + "</td><td>" + bytes_text(s["parameter_bytes"].get<double>()) + "</td><td>" +
+            cell(s["latency_ms"]["median"], NumberSpec{'f', 3, " ms"}) + "</td><td>" +
+            (fp32 ? std::string("–") : cell(s["quantize_ms"], NumberSpec{'f', 3, " ms"})) + "</td><td>" +
+            (fp32 ? std::string("–") : cell(s["dequantize_ms"], NumberSpec{'f', 3, " ms"})) + "</td><td>" + bytes_text(s["arena_bytes"].get<double>()) +
             "</td><td class=\"l\">" + html_escape(s["isa"].get<std::string>().empty() ? "" : s["isa"].get<std::string>() + "; ") +
             html_escape(s["partition"]) + "</td></tr>\n";
   };
-  row(p["fp32"]);
-  for (const auto& backend : p["backends"]) row(backend);
+  row(p["fp32"], true);
+  for (const auto& backend : p["backends"]) row(backend, false);
   html += "</table>\n<p class=\"note\">Latency: median of " + std::to_string(p["fp32"]["timed_runs"].get<uint64_t>()) +
           " timed runs per model (batch 1, one sample at a time). fp32 runs on the scalar reference kernels. Peak RSS of "
           "the profile run: " + bytes_text(p["memory"]["peak_rss_bytes"].get<double>()) + "; fp32 activations held per sample: " +
@@ -90,7 +92,7 @@ std::string summary_section(const json& p) {
   return html;
 }
 
-// Rows of the per-layer charts: nodes with statistics (no Dequantize: it repeats its input).
+// Rows of the per-layer charts: nodes with statistics (those with an fp32 twin).
 std::vector<const json*> compared_layers(const json& p) {
   std::vector<const json*> rows;
   for (const json& layer : p["layers"])
@@ -122,7 +124,7 @@ std::string sqnr_section(const json& p) {
     }
     ++b;
   }
-  html += "<div class=\"scroll\">" + horizontal_bar_chart("sqnr-chart", labels, series, "dB") + "</div>\n";
+  html += "<div class=\"scroll\">" + horizontal_bar_chart("sqnr-chart", labels, series, "dB", 80.0) + "</div>\n";
   return html;
 }
 
@@ -209,8 +211,8 @@ std::string histogram_section(const json& p) {
     html += "<div class=\"hist-card\"><div class=\"name\">" + html_escape(t["value"]) + "</div>";
     html += histogram_chart("hist-" + std::to_string(i), chart);
     html += "<div>range [" + fmt(chart.range_lo, NumberSpec{'g', 4, ""}) + ", " + fmt(chart.range_hi, NumberSpec{'g', 4, ""}) + "], data [" +
-            fmt(t["min"].get<double>(), NumberSpec{'g', 4, ""}) + ", " + fmt(t["max"].get<double>(), NumberSpec{'g', 4, ""}) + "], clipped " +
-            cell(t["clipped_fraction"], NumberSpec{'f', 3, "%"}) + "</div>";
+            fmt(t["min"].get<double>(), NumberSpec{'g', 4, ""}) + ", " + fmt(t["max"].get<double>(), NumberSpec{'g', 4, ""}) +
+            "], clipped " + fmt(100.0 * t["clipped_fraction"].get<double>(), NumberSpec{'f', 3, "%"}) + "</div>";
     const json& codes = path_or_null(t, {"codes", first.c_str()});
     if (codes.is_object()) {
       std::vector<double> counts;

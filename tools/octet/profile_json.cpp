@@ -115,7 +115,7 @@ json profile_json(const ProfileReport& report, const ProfileRunInfo& info) {
                 {"time_ms", number(entry.median_ms)},
                 {"min_ms", number(entry.min_ms)},
                 {"timed_runs", entry.timed_runs},
-                {"gops", number(entry.gops)}};
+                {"gops", layer.macs > 0 ? number(entry.gops) : json()}};
       for (const auto& [name, stats] : {std::pair<const char*, const std::optional<quant::ErrorStats>*>{"propagated", &entry.propagated},
                                         {"local", &entry.local}}) {
         if (!stats->has_value()) continue;

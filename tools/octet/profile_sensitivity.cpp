@@ -121,9 +121,11 @@ void print_sensitivity(const json& s) {
   size_t shown = 0;
   for (const json& entry : s["ranking"]) {
     if (shown++ == 8) break;
-    std::printf("  %2zu. %-8s %-40s %-22s recovers %s dB SQNR, %s top-1\n", shown, entry["op"].get<std::string>().c_str(),
-                entry["layer"].get<std::string>().c_str(), entry["fix"].get<std::string>().c_str(),
-                text(entry["recovered_sqnr_db"], NumberSpec{'f', 1, "", true}).c_str(), text(entry["recovered_top1"], NumberSpec{'f', 4, "", true}).c_str());
+    const json& top1 = entry["recovered_top1"];
+    std::printf("  %2zu. %-8s %-40s %-22s recovers %s dB SQNR, %s top-1 points\n", shown,
+                entry["op"].get<std::string>().c_str(), entry["layer"].get<std::string>().c_str(),
+                entry["fix"].get<std::string>().c_str(), text(entry["recovered_sqnr_db"], NumberSpec{'f', 1, "", true}).c_str(),
+                text(top1.is_null() ? top1 : json(100.0 * top1.get<double>()), NumberSpec{'f', 1, "", true}).c_str());
   }
 }
 

@@ -33,7 +33,7 @@ json profile_suggestions(const json& p) {
 
   // Layers to keep in float and observers per tensor: measured when --sensitivity ran.
   if (p.contains("sensitivity")) {
-    std::string keep;
+    std::string keep, effects;
     json measured = json::array();
     for (const json& entry : p["sensitivity"]["ranking"]) {
       const double recovered = entry["recovered_sqnr_db"].is_null() ? 1e9 : entry["recovered_sqnr_db"].get<double>();
@@ -41,6 +41,8 @@ json profile_suggestions(const json& p) {
       const std::string fix = entry["fix"];
       if (fix == "fp32") {
         keep += (keep.empty() ? "" : ",") + entry["layer"].get<std::string>();
+        effects += (effects.empty() ? "" : ", ") + entry["layer"].get<std::string>() + " " +
+                   (entry["recovered_sqnr_db"].is_null() ? std::string("exact") : fmt(recovered, NumberSpec{'f', 1, " dB", true}));
         measured.push_back(entry);
       } else {
         out.push_back(suggestion("observer", "Give the output of " + entry["op"].get<std::string>() + " '" +
@@ -54,8 +56,9 @@ json profile_suggestions(const json& p) {
       }
     }
     if (!keep.empty())
-      out.push_back(suggestion("keep-float", "Keep in fp32 the layers whose float version recovers at least 1 dB of output "
-                                             "SQNR alone (greedy search: octet quantize --auto-fallback BUDGET).",
+      out.push_back(suggestion("keep-float", "Keep in fp32 the layers whose float version alone recovers at least 1 dB "
+                                             "of output SQNR (" + effects + "); octet quantize --auto-fallback BUDGET "
+                                             "searches the fewest that meet an accuracy budget.",
                                "--keep-float " + keep, measured));
   } else {
     std::string worst;

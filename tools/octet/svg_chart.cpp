@@ -43,7 +43,8 @@ std::string html_escape(const std::string& text) {
 }
 
 std::string horizontal_bar_chart(const std::string& id, const std::vector<std::string>& labels,
-                                 const std::vector<BarSeries>& series, const std::string& unit) {
+                                 const std::vector<BarSeries>& series, const std::string& unit,
+                                 std::optional<double> cap) {
   const double label_width = 330, plot_width = 520, bar_height = 9, gap = 6, top = 34, bottom = 28;
   const double row_height = bar_height * static_cast<double>(std::max<size_t>(series.size(), 1)) + gap;
   const double height = top + row_height * static_cast<double>(labels.size()) + bottom;
@@ -52,8 +53,8 @@ std::string horizontal_bar_chart(const std::string& id, const std::vector<std::s
   for (const auto& s : series)
     for (const auto& v : s.values) {
       if (!v) continue;
-      if (std::isinf(*v)) {
-        infinite = true;
+      if (std::isinf(*v) || (cap && *v > *cap)) {
+        infinite = true;  // drawn past the axis end
         continue;
       }
       lo = std::min(lo, *v);
@@ -92,15 +93,17 @@ std::string horizontal_bar_chart(const std::string& id, const std::vector<std::s
     for (size_t s = 0; s < series.size(); ++s) {
       if (r >= series[s].values.size() || !series[s].values[r]) continue;
       const double v = *series[s].values[r];
-      const double end = std::isinf(v) ? (v > 0 ? x_of(hi) : x_of(lo)) : x_of(v);
+      const bool beyond = std::isinf(v) || (cap && v > *cap);
+      const double end = beyond ? (v > 0 ? x_of(hi) : x_of(lo)) : x_of(v);
       const double x = std::min(zero, end), w = std::max(std::fabs(end - zero), 1.0);
       const double y = row_top + bar_height * static_cast<double>(s);
       svg += "<rect class=\"bar\" x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(w) + "\" height=\"" +
              fmt(bar_height - 1) + "\" fill=\"" + series[s].color + "\"><title>" + html_escape(labels[r]) + " — " +
              html_escape(series[s].name) + ": " + (std::isinf(v) ? std::string("∞") : short_number(v)) + " " +
              html_escape(unit) + "</title></rect>";
-      if (std::isinf(v))
-        svg += "<text x=\"" + fmt(end + 3) + "\" y=\"" + fmt(y + bar_height - 1) + "\" class=\"tick\">∞</text>";
+      if (beyond)
+        svg += "<text x=\"" + fmt(end + 3) + "\" y=\"" + fmt(y + bar_height - 1) + "\" class=\"over\">" +
+               (std::isinf(v) ? std::string("∞") : short_number(v)) + "</text>";
       svg += "\n";
     }
   }

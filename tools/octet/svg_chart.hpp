@@ -15,9 +15,12 @@ struct BarSeries {
   std::vector<std::optional<double>> values;  // one per row; nullopt: no bar; +inf: drawn to the axis end, "∞"
 };
 
-// One row per label, one bar per series. `unit` labels the axis ("dB", "ms").
+// One row per label, one bar per series. `unit` labels the axis ("dB", "ms"). Values above
+// `cap` (when given) end at the cap with their value written after the bar, so one outlier (the
+// input's 140 dB) does not squash every other bar.
 std::string horizontal_bar_chart(const std::string& id, const std::vector<std::string>& labels,
-                                 const std::vector<BarSeries>& series, const std::string& unit);
+                                 const std::vector<BarSeries>& series, const std::string& unit,
+                                 std::optional<double> cap = std::nullopt);
 
 struct HistogramChart {
   double first_edge = 0.0, bin_width = 1.0;
