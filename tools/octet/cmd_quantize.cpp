@@ -7,6 +7,7 @@
 
 #include "graph/error.hpp"
 #include "graph/model_file.hpp"
+#include "tools/octet/auto_fallback.hpp"
 #include "tools/octet/commands.hpp"
 #include "tools/octet/model_loader.hpp"
 #include "tools/octet/quantize_options.hpp"
@@ -18,6 +19,7 @@ Command add_quantize_command(CLI::App& app) {
   struct Options {
     std::string model, output;
     QuantizeFlags flags;
+    AutoFallbackFlags fallback;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -25,6 +27,7 @@ Command add_quantize_command(CLI::App& app) {
   add_quantize_flags(*sub, o->flags, false);
   sub->add_option("-o,--output", o->output, "Output .oct file")->required();
   sub->add_flag("--json", o->json, "Print the summary as one JSON object");
+  add_auto_fallback_flags(*sub, o->fallback);
   return [o]() {
     const auto start = std::chrono::steady_clock::now();
     const quant::QuantizeOptions options = to_options(o->flags);
@@ -35,7 +38,11 @@ Command add_quantize_command(CLI::App& app) {
       calib = std::make_unique<data::Dataset>(load_data(o->flags.calib));
     }
     QuantizationSummary summary;
-    Model quantized = quantize_with_dataset(model, options, calib.get(), o->flags.calib_count, summary);
+    AutoFallbackResult fallback;
+    Model quantized = o->fallback.enabled()
+                          ? quantize_with_auto_fallback(model, options, calib.get(), o->flags.calib_count,
+                                                        o->flags.calib, o->fallback, summary, fallback)
+                          : quantize_with_dataset(model, options, calib.get(), o->flags.calib_count, summary);
     save_model_file(quantized.graph(), o->output);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const size_t before = file_bytes(o->model), after = file_bytes(o->output);
@@ -64,6 +71,7 @@ Command add_quantize_command(CLI::App& app) {
         out["bias_correction"] = {{"samples", bc.samples}, {"seconds", summary.bias_correction_seconds},
                                   {"saturated_bias_values", bc.saturated_bias_values}, {"layers", layers}};
       }
+      if (o->fallback.enabled()) out["auto_fallback"] = fallback.to_json(o->fallback.budget);
       std::cout << out.dump(2) << "\n";
       return 0;
     }
@@ -92,6 +100,7 @@ Command add_quantize_command(CLI::App& app) {
     for (const auto& reason : r.float_node_reasons) std::printf("  fp32      %s\n", reason.c_str());
     if (r.saturated_bias_values)
       std::printf("warning     %lld bias values saturated int32\n", static_cast<long long>(r.saturated_bias_values));
+    if (o->fallback.enabled()) std::printf("fallback    %s\n", fallback.summary(o->fallback.budget).c_str());
     std::printf("size        %zu -> %zu bytes (%.3fx)\n", before, after, ratio);
     std::printf("time        %.1f s\n", seconds);
     return 0;

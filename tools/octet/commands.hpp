@@ -16,5 +16,6 @@ Command add_compare_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
 Command add_lint_command(CLI::App& app);
+Command add_profile_command(CLI::App& app);
 
 }  // namespace octet::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       {"bench", octet::cli::add_bench_command(app)},
       {"export", octet::cli::add_export_command(app)},
       {"lint", octet::cli::add_lint_command(app)},
+      {"profile", octet::cli::add_profile_command(app)},
   };
   try {
     app.parse(argc, argv);

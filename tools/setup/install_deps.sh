@@ -12,6 +12,7 @@ packages=(
   libdnnl-dev libxsimd-dev libgemmlowp-dev
   dataset-fashion-mnist
   g++-aarch64-linux-gnu qemu-user
+  chromium  # headless, for the test of octet profile's HTML report
 )
 if [[ "${1:-}" == "--models" ]]; then
   packages+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx)
