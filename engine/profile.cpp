@@ -34,7 +34,10 @@ struct ModelProfiler::Side {
   size_t labelled = 0, correct = 0;
 
   Side(std::string side_name, const Model& model, const SessionOptions& options)
-      : name(std::move(side_name)), plan(compile(model, options)), session(plan), timer(model.graph()) {
+      : name(std::move(side_name)),
+        plan(compile(model, options)),
+        session(plan),
+        timer(model.graph()) {
     for (size_t i = 0; i < plan->output_slots().size(); ++i)
       outputs.emplace_back(session.output_info(i).dtype, session.output_info(i).shape);
     for (const Tensor& output : outputs) output_views.push_back(output.view());
@@ -57,16 +60,19 @@ namespace {
 void check_models_match(const Graph& reference, const Graph& tested) {
   const std::string prefix = "the int8 model does not match the fp32 reference: ";
   if (tested.inputs.size() != 1 || reference.inputs.size() != 1)
-    throw Error("profile supports models with one input (the int8 model has " + std::to_string(tested.inputs.size()) +
-                ", the reference " + std::to_string(reference.inputs.size()) + ")");
+    throw Error("profile supports models with one input (the int8 model has " +
+                std::to_string(tested.inputs.size()) + ", the reference " +
+                std::to_string(reference.inputs.size()) + ")");
   if (tested.inputs != reference.inputs)
     throw Error(prefix + "input '" + tested.inputs[0] + "' vs '" + reference.inputs[0] + "'");
   const Shape& a = tested.value_info(tested.inputs[0]).shape;
   const Shape& b = reference.value_info(reference.inputs[0]).shape;
-  if (a != b) throw Error(prefix + "input '" + tested.inputs[0] + "' is " + shape_str(a) + " vs " + shape_str(b));
+  if (a != b)
+    throw Error(prefix + "input '" + tested.inputs[0] + "' is " + shape_str(a) + " vs " +
+                shape_str(b));
   if (tested.outputs != reference.outputs)
-    throw Error(prefix + "outputs differ ('" + (tested.outputs.empty() ? "" : tested.outputs[0]) + "' vs '" +
-                (reference.outputs.empty() ? "" : reference.outputs[0]) + "')");
+    throw Error(prefix + "outputs differ ('" + (tested.outputs.empty() ? "" : tested.outputs[0]) +
+                "' vs '" + (reference.outputs.empty() ? "" : reference.outputs[0]) + "')");
   size_t twins = 0;
   for (const auto& [name, info] : tested.values) {
     if (tested.is_initializer(name)) continue;
@@ -74,15 +80,19 @@ void check_models_match(const Graph& reference, const Graph& tested) {
     auto it = reference.values.find(ref);
     const bool is_twin = ref != name;
     if (it == reference.values.end() || reference.is_initializer(ref)) {
-      if (is_twin) throw Error(prefix + "int8 value '" + name + "' has no fp32 value '" + ref + "' in the reference");
+      if (is_twin)
+        throw Error(prefix + "int8 value '" + name + "' has no fp32 value '" + ref +
+                    "' in the reference");
       continue;
     }
     if (shape_elements(it->second.shape) != shape_elements(info.shape))
-      throw Error(prefix + "value '" + name + "' is " + shape_str(info.shape) + ", the reference's '" + ref + "' is " +
-                  shape_str(it->second.shape));
+      throw Error(prefix + "value '" + name + "' is " + shape_str(info.shape) +
+                  ", the reference's '" + ref + "' is " + shape_str(it->second.shape));
     twins += is_twin;
   }
-  if (twins == 0) throw Error(prefix + "it has no int8 activation (\"v.q\") to compare; is it quantized (static mode)?");
+  if (twins == 0)
+    throw Error(prefix +
+                "it has no int8 activation (\"v.q\") to compare; is it quantized (static mode)?");
 }
 
 size_t parameter_bytes(const Graph& graph) {
@@ -97,7 +107,9 @@ std::string isa_of(const std::string& backend) {
   return "";
 }
 
-double ms(double seconds) { return seconds * 1e3; }
+double ms(double seconds) {
+  return seconds * 1e3;
+}
 
 }  // namespace
 
@@ -107,8 +119,10 @@ ModelProfiler::ModelProfiler(const Model& reference, const Model& tested, Profil
   if (options_.backends.empty()) throw Error("profile needs at least one backend");
   for (size_t i = 0; i < options_.backends.size(); ++i)
     for (size_t j = 0; j < i; ++j)
-      if (options_.backends[i] == options_.backends[j]) throw Error("backend '" + options_.backends[i] + "' given twice");
-  if (!options_.propagated && !options_.local) throw Error("profile needs the propagated or the local mode (or both)");
+      if (options_.backends[i] == options_.backends[j])
+        throw Error("backend '" + options_.backends[i] + "' given twice");
+  if (!options_.propagated && !options_.local)
+    throw Error("profile needs the propagated or the local mode (or both)");
   const Graph& tested_graph = tested_.graph();
   activations_ = std::make_unique<quant::ReferenceActivations>(reference_.graph(), tested_graph);
   histograms_ = std::make_unique<quant::TensorHistogramProfiler>(reference_.graph(), tested_graph,
@@ -126,7 +140,8 @@ ModelProfiler::ModelProfiler(const Model& reference, const Model& tested, Profil
       backend->propagated = std::make_unique<quant::StatProfiler>(tested_graph, *activations_);
       backend->codes = std::make_unique<quant::CodeHistogramProfiler>(tested_graph);
       if (options_.count_overflow)
-        backend->overflow = std::make_unique<quant::OverflowProfiler>(tested_graph, options_.accumulator_bits);
+        backend->overflow =
+            std::make_unique<quant::OverflowProfiler>(tested_graph, options_.accumulator_bits);
     }
     if (options_.local) {
       backend->local = std::make_unique<quant::StatProfiler>(tested_graph, *activations_);
@@ -176,10 +191,12 @@ void ModelProfiler::run(const Tensor& input, int64_t label) {
     }
     if (backend->propagated) {
       // Last, so that the outputs scored below are the model's own.
-      for (ExecutionHook* hook : std::initializer_list<ExecutionHook*>{backend->overflow.get(), backend->propagated.get(), backend->codes.get()})
+      for (ExecutionHook* hook : std::initializer_list<ExecutionHook*>{
+               backend->overflow.get(), backend->propagated.get(), backend->codes.get()})
         session.add_hook(hook);
       backend->run(input);
-      for (ExecutionHook* hook : std::initializer_list<ExecutionHook*>{backend->overflow.get(), backend->propagated.get(), backend->codes.get()})
+      for (ExecutionHook* hook : std::initializer_list<ExecutionHook*>{
+               backend->overflow.get(), backend->propagated.get(), backend->codes.get()})
         session.remove_hook(hook);
     } else {
       backend->run(input);
@@ -227,7 +244,8 @@ ProfileReport ModelProfiler::report() const {
     summary.correct_top1 = side.correct;
     for (const auto& node : side.timer.nodes()) {
       if (node.op == "QuantizeLinear") summary.quantize_ms += ms(node.durations.median_seconds());
-      if (node.op == "DequantizeLinear") summary.dequantize_ms += ms(node.durations.median_seconds());
+      if (node.op == "DequantizeLinear")
+        summary.dequantize_ms += ms(node.durations.median_seconds());
     }
     return summary;
   };
@@ -241,16 +259,19 @@ ProfileReport ModelProfiler::report() const {
   }
 
   // Per node, per backend: index the hooks' results by node index once.
-  std::vector<std::map<size_t, const quant::LayerError*>> propagated(backends_.size()), local(backends_.size());
+  std::vector<std::map<size_t, const quant::LayerError*>> propagated(backends_.size()),
+      local(backends_.size());
   std::vector<std::map<size_t, const quant::OverflowCounts*>> overflow(backends_.size());
   for (size_t b = 0; b < backends_.size(); ++b) {
     const Backend& backend = *backends_[b];
     if (backend.propagated)
-      for (const auto& layer : backend.propagated->layers()) propagated[b].emplace(layer.node_index, &layer);
+      for (const auto& layer : backend.propagated->layers())
+        propagated[b].emplace(layer.node_index, &layer);
     if (backend.local)
       for (const auto& layer : backend.local->layers()) local[b].emplace(layer.node_index, &layer);
     if (backend.overflow)
-      for (const auto& layer : backend.overflow->layers()) overflow[b].emplace(layer.node_index, &layer.counts);
+      for (const auto& layer : backend.overflow->layers())
+        overflow[b].emplace(layer.node_index, &layer.counts);
   }
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
@@ -263,7 +284,8 @@ ProfileReport ModelProfiler::report() const {
     if (activations_->index_of(reference) >= 0) layer.reference = reference;
     layer.int8 = !layer.value.empty() && graph.value_info(layer.value).dtype == DType::i8;
     auto q = graph.quant.find(layer.value);
-    if (q != graph.quant.end() && q->second.scales.size() == 1) layer.params = {q->second.scales[0], q->second.zero_points[0]};
+    if (q != graph.quant.end() && q->second.scales.size() == 1)
+      layer.params = {q->second.scales[0], q->second.zero_points[0]};
     layer.macs = node_macs(graph, node);
     for (const auto& input : node.inputs) {
       if (input.empty()) continue;
@@ -273,13 +295,15 @@ ProfileReport ModelProfiler::report() const {
     }
     for (const auto& output : node.outputs)
       if (!output.empty())
-        layer.activation_bytes += static_cast<size_t>(shape_elements(graph.value_info(output).shape)) *
-                                  dtype_size(graph.value_info(output).dtype);
+        layer.activation_bytes +=
+            static_cast<size_t>(shape_elements(graph.value_info(output).shape)) *
+            dtype_size(graph.value_info(output).dtype);
     for (size_t b = 0; b < backends_.size(); ++b) {
       const Backend& backend = *backends_[b];
       LayerBackendReport entry;
       entry.ran_on = backend.plan->steps()[n].backend;
-      if (auto it = propagated[b].find(n); it != propagated[b].end()) entry.propagated = it->second->error;
+      if (auto it = propagated[b].find(n); it != propagated[b].end())
+        entry.propagated = it->second->error;
       if (auto it = local[b].find(n); it != local[b].end()) entry.local = it->second->error;
       if (auto it = overflow[b].find(n); it != overflow[b].end()) entry.overflow = *it->second;
       const quant::DurationHistogram& time = backend.timer.nodes()[n].durations;
@@ -296,7 +320,8 @@ ProfileReport ModelProfiler::report() const {
   for (const auto& histogram : histograms_->tensors()) {
     TensorReport tensor(histogram);
     for (const auto& backend : backends_) {
-      const quant::CodeHistogram* codes = backend->codes ? backend->codes->find(histogram.twin) : nullptr;
+      const quant::CodeHistogram* codes =
+          backend->codes ? backend->codes->find(histogram.twin) : nullptr;
       tensor.codes.push_back(codes ? std::optional<quant::CodeHistogram>(*codes) : std::nullopt);
     }
     report.tensors.push_back(std::move(tensor));

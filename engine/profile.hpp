@@ -32,15 +32,17 @@ struct ProfileOptions {
   std::vector<std::string> backends = {"ref"};  // int8 executions, profiled side by side
   bool propagated = true;
   bool local = true;
-  int threads = 1;              // per kernel (cpu backend)
-  bool count_overflow = true;   // pair saturation and narrow accumulators (a scalar pass per QConv/QGemm)
+  int threads = 1;  // per kernel (cpu backend)
+  bool count_overflow =
+      true;  // pair saturation and narrow accumulators (a scalar pass per QConv/QGemm)
   int accumulator_bits = 24;
   int histogram_bins = quant::TensorHistogramProfiler::kDefaultBins;
-  size_t timing_runs = 20;      // samples that also get a timing pass (fp32 and each backend)
+  size_t timing_runs = 20;  // samples that also get a timing pass (fp32 and each backend)
 };
 
 struct LayerBackendReport {
-  std::string ran_on;  // the backend that prepared the node (differs from the requested one on fallback)
+  std::string
+      ran_on;  // the backend that prepared the node (differs from the requested one on fallback)
   std::optional<quant::ErrorStats> propagated, local;
   std::optional<quant::OverflowCounts> overflow;
   double median_ms = 0.0, min_ms = 0.0;  // over the timed runs
@@ -56,13 +58,13 @@ struct LayerReport {
   bool int8 = false;
   quant::AffineParams params;  // output qparams when int8
   int64_t macs = 0;
-  size_t weight_bytes = 0;      // constant inputs (int8 weights, int32 bias)
-  size_t activation_bytes = 0;  // activation inputs and outputs
+  size_t weight_bytes = 0;                   // constant inputs (int8 weights, int32 bias)
+  size_t activation_bytes = 0;               // activation inputs and outputs
   std::vector<LayerBackendReport> backends;  // parallel to ProfileReport::backends
 };
 
 struct TensorReport {
-  quant::TensorHistogram fp32;                          // the fp32 values, range, clipping
+  quant::TensorHistogram fp32;                             // the fp32 values, range, clipping
   std::vector<std::optional<quant::CodeHistogram>> codes;  // per backend, propagated pass
   explicit TensorReport(quant::TensorHistogram histogram) : fp32(std::move(histogram)) {}
 };
@@ -80,24 +82,27 @@ struct RunSummary {
   size_t parameter_bytes = 0;
   double latency_median_ms = 0.0, latency_min_ms = 0.0;
   uint64_t timed_runs = 0;
-  double quantize_ms = 0.0, dequantize_ms = 0.0;  // median time in QuantizeLinear / DequantizeLinear nodes
+  double quantize_ms = 0.0,
+         dequantize_ms = 0.0;  // median time in QuantizeLinear / DequantizeLinear nodes
   size_t labelled = 0, correct_top1 = 0;
   std::optional<quant::ErrorStats> output_error;  // the model's first output vs fp32's (propagated)
-  double top1() const { return labelled ? static_cast<double>(correct_top1) / static_cast<double>(labelled) : 0.0; }
+  double top1() const {
+    return labelled ? static_cast<double>(correct_top1) / static_cast<double>(labelled) : 0.0;
+  }
 };
 
 struct ProfileReport {
   size_t samples = 0;
   bool propagated = false, local = false;
   int accumulator_bits = 24;
-  std::string output;          // the compared model output
+  std::string output;  // the compared model output
   RunSummary fp32;
   std::vector<RunSummary> backends;
-  std::vector<LayerReport> layers;   // every node of the int8 graph, in order
-  std::vector<TensorReport> tensors; // every quantized fp32 value
-  std::vector<AddReport> adds;       // every Add of the fp32 model
-  size_t reference_bytes = 0;        // ReferenceActivations: the fp32 activations held per sample
-  size_t peak_rss_bytes = 0;         // of the process, when report() was called
+  std::vector<LayerReport> layers;    // every node of the int8 graph, in order
+  std::vector<TensorReport> tensors;  // every quantized fp32 value
+  std::vector<AddReport> adds;        // every Add of the fp32 model
+  size_t reference_bytes = 0;         // ReferenceActivations: the fp32 activations held per sample
+  size_t peak_rss_bytes = 0;          // of the process, when report() was called
   std::map<std::string, std::string> metadata;  // the int8 model's (quantization settings)
 
   // The layer producing `node`, or nullptr.

@@ -15,12 +15,15 @@
 namespace octet {
 namespace {
 
-bool is_sensitivity_layer(const std::string& op) { return op == "QConv" || op == "QGemm" || op == "QAdd"; }
+bool is_sensitivity_layer(const std::string& op) {
+  return op == "QConv" || op == "QGemm" || op == "QAdd";
+}
 
 // The fp32 outputs of the evaluation samples, computed once: every trial is scored against them.
 class Evaluator {
  public:
-  Evaluator(const Model& reference, const SensitivitySamples& samples, const SensitivityOptions& options)
+  Evaluator(const Model& reference, const SensitivitySamples& samples,
+            const SensitivityOptions& options)
       : samples_(samples), options_(options) {
     Session session(reference);
     if (session.plan().output_slots().empty() || session.output_info(0).dtype != DType::f32)
@@ -31,7 +34,8 @@ class Evaluator {
       samples.fill(i, input);
       const Tensor output = session.run({input})[0];
       outputs_.emplace_back(output.data<float>(), output.data<float>() + output.elements());
-      correct += labelled() && argmax(outputs_.back().data(), outputs_.back().size()) == samples.label(i);
+      correct +=
+          labelled() && argmax(outputs_.back().data(), outputs_.back().size()) == samples.label(i);
     }
     if (labelled()) fp32_top1_ = static_cast<double>(correct) / static_cast<double>(samples.count);
   }
@@ -52,8 +56,10 @@ class Evaluator {
     for (size_t i = 0; i < samples_.count; ++i) {
       samples_.fill(i, input);
       const Tensor output = session.run({input})[0];
-      quant::accumulate_float_error(output.data<float>(), outputs_[i].data(), output.elements(), error);
-      correct += labelled() && argmax(output.data<float>(), static_cast<size_t>(output.elements())) == samples_.label(i);
+      quant::accumulate_float_error(output.data<float>(), outputs_[i].data(), output.elements(),
+                                    error);
+      correct += labelled() && argmax(output.data<float>(),
+                                      static_cast<size_t>(output.elements())) == samples_.label(i);
     }
     std::optional<double> top1;
     if (labelled()) top1 = static_cast<double>(correct) / static_cast<double>(samples_.count);
@@ -71,9 +77,9 @@ class Evaluator {
 };
 
 // Every observer's range of every fp32 value, from one pass over the calibration samples.
-std::map<std::string, std::unique_ptr<quant::CalibrationHook>> observe(const Model& reference,
-                                                                      const SensitivitySamples& samples,
-                                                                      const std::vector<std::string>& kinds) {
+std::map<std::string, std::unique_ptr<quant::CalibrationHook>> observe(
+    const Model& reference, const SensitivitySamples& samples,
+    const std::vector<std::string>& kinds) {
   std::map<std::string, std::unique_ptr<quant::CalibrationHook>> hooks;
   if (kinds.empty()) return hooks;
   if (samples.calibration_count == 0 || !samples.fill_calibration)
@@ -93,10 +99,12 @@ std::map<std::string, std::unique_ptr<quant::CalibrationHook>> observe(const Mod
 
 }  // namespace
 
-SensitivityReport analyze_sensitivity(const Model& reference, const Model& tested, const SensitivitySamples& samples,
+SensitivityReport analyze_sensitivity(const Model& reference, const Model& tested,
+                                      const SensitivitySamples& samples,
                                       const SensitivityOptions& options,
                                       const std::function<void(size_t, size_t)>& progress) {
-  if (samples.count == 0 || !samples.fill) throw Error("sensitivity analysis needs at least one sample");
+  if (samples.count == 0 || !samples.fill)
+    throw Error("sensitivity analysis needs at least one sample");
   const Graph& graph = tested.graph();
   const Evaluator evaluator(reference, samples, options);
   const auto observers = observe(reference, samples, options.observers);
@@ -104,7 +112,8 @@ SensitivityReport analyze_sensitivity(const Model& reference, const Model& teste
   std::vector<const Node*> layers;
   for (const Node& node : graph.nodes)
     if (is_sensitivity_layer(node.op)) layers.push_back(&node);
-  const size_t total = 1 + layers.size() * ((options.keep_float ? 1 : 0) + options.observers.size());
+  const size_t total =
+      1 + layers.size() * ((options.keep_float ? 1 : 0) + options.observers.size());
   size_t done = 0;
   auto step = [&] {
     if (progress) progress(++done, total);
@@ -127,14 +136,16 @@ SensitivityReport analyze_sensitivity(const Model& reference, const Model& teste
     step();
   };
   for (const Node* layer : layers) {
-    if (options.keep_float) trial(*layer, "fp32", quant::keep_node_float(graph, reference.graph(), layer->name));
+    if (options.keep_float)
+      trial(*layer, "fp32", quant::keep_node_float(graph, reference.graph(), layer->name));
     for (const auto& kind : options.observers) {
       const std::string value = quant::reference_name(layer->outputs[0]);
       quant::RangeRequest request;
       request.symmetric = options.symmetric_activations;
       const quant::Range range = observers.at(kind)->range(value, request);
       trial(*layer, "observer:" + kind,
-            quant::rerange_activation(graph, layer->outputs[0], range, options.symmetric_activations));
+            quant::rerange_activation(graph, layer->outputs[0], range,
+                                      options.symmetric_activations));
     }
   }
 
@@ -151,9 +162,10 @@ SensitivityReport analyze_sensitivity(const Model& reference, const Model& teste
       report.ranking[it->second].best = t;
     }
   }
-  std::stable_sort(report.ranking.begin(), report.ranking.end(), [](const LayerSensitivity& a, const LayerSensitivity& b) {
-    return a.best.recovered_sqnr_db > b.best.recovered_sqnr_db;
-  });
+  std::stable_sort(report.ranking.begin(), report.ranking.end(),
+                   [](const LayerSensitivity& a, const LayerSensitivity& b) {
+                     return a.best.recovered_sqnr_db > b.best.recovered_sqnr_db;
+                   });
   return report;
 }
 

@@ -31,14 +31,14 @@ struct SensitivitySamples {
 struct SensitivityOptions {
   std::string backend = "cpu";
   int threads = 1;
-  bool keep_float = true;             // "fp32" trials
+  bool keep_float = true;              // "fp32" trials
   std::vector<std::string> observers;  // "observer:<kind>" trials (empty: none)
   bool symmetric_activations = false;  // the scheme the observer trials quantize with
 };
 
 struct SensitivityTrial {
-  std::string layer;   // node name
-  std::string fix;     // "fp32" or "observer:<kind>"
+  std::string layer;  // node name
+  std::string fix;    // "fp32" or "observer:<kind>"
   double output_sqnr_db = 0.0;
   std::optional<double> top1;
   double recovered_sqnr_db = 0.0;  // over the unchanged int8 model
@@ -52,14 +52,15 @@ struct LayerSensitivity {
 
 struct SensitivityReport {
   size_t samples = 0;
-  double base_sqnr_db = 0.0;         // the int8 model as given
+  double base_sqnr_db = 0.0;  // the int8 model as given
   std::optional<double> base_top1, fp32_top1;
   std::vector<SensitivityTrial> trials;
   std::vector<LayerSensitivity> ranking;  // most sensitive first
 };
 
 // `progress` (may be empty) gets (trials done, trials in all).
-SensitivityReport analyze_sensitivity(const Model& reference, const Model& tested, const SensitivitySamples& samples,
+SensitivityReport analyze_sensitivity(const Model& reference, const Model& tested,
+                                      const SensitivitySamples& samples,
                                       const SensitivityOptions& options,
                                       const std::function<void(size_t, size_t)>& progress = {});
 

@@ -34,7 +34,8 @@ OverflowCounter::OverflowCounter(const Graph& graph, const Node& node, int accum
   limit_ = int64_t{1} << (accumulator_bits - 1);
   conv_ = node.op == "QConv";
   const Tensor* weight = graph.initializer(node.inputs[1]);
-  if (!weight || weight->dtype() != DType::i8) throw Error(node.label() + ": weights must be an int8 constant");
+  if (!weight || weight->dtype() != DType::i8)
+    throw Error(node.label() + ": weights must be an int8 constant");
   channels_ = weight->shape()[0];
   depth_ = weight->elements() / std::max<int64_t>(channels_, 1);
   weights_.assign(weight->data<int8_t>(), weight->data<int8_t>() + weight->elements());
@@ -42,7 +43,8 @@ OverflowCounter::OverflowCounter(const Graph& graph, const Node& node, int accum
   if (node.has_input(2)) {
     const Tensor* bias = graph.initializer(node.inputs[2]);
     if (!bias || bias->dtype() != DType::i32 || bias->elements() != channels_)
-      throw Error(node.label() + ": bias must be an int32 constant with one value per output channel");
+      throw Error(node.label() +
+                  ": bias must be an int32 constant with one value per output channel");
     bias_.assign(bias->data<int32_t>(), bias->data<int32_t>() + channels_);
   }
   auto q = graph.quant.find(node.inputs[0]);
@@ -53,22 +55,26 @@ OverflowCounter::OverflowCounter(const Graph& graph, const Node& node, int accum
   if (conv_) {
     const Shape& w = weight->shape();
     const Shape& y = graph.value_info(node.outputs[0]).shape;
-    if (x.size() != 4 || w.size() != 4 || y.size() != 4) throw Error(node.label() + ": overflow counting supports 2-D convolutions");
+    if (x.size() != 4 || w.size() != 4 || y.size() != 4)
+      throw Error(node.label() + ": overflow counting supports 2-D convolutions");
     const WindowGeometry g = resolve_window_geometry(node, x, {w[2], w[3]}, false);
     batch_ = x[0], in_c_ = x[1], in_h_ = x[2], in_w_ = x[3];
     out_h_ = y[2], out_w_ = y[3], k_h_ = w[2], k_w_ = w[3];
-    stride_h_ = g.strides[0], stride_w_ = g.strides[1], dil_h_ = g.dilations[0], dil_w_ = g.dilations[1];
+    stride_h_ = g.strides[0], stride_w_ = g.strides[1], dil_h_ = g.dilations[0],
+    dil_w_ = g.dilations[1];
     pad_h_ = g.pad_begin[0], pad_w_ = g.pad_begin[1];
     groups_ = node.attrs.get_int("group", 1);
   } else {
-    if (x.size() != 2 || x[1] != depth_) throw Error(node.label() + ": input must be [M, K] with K = weight columns");
+    if (x.size() != 2 || x[1] != depth_)
+      throw Error(node.label() + ": input must be [M, K] with K = weight columns");
     rows_ = x[0];
   }
 }
 
 // One accumulator over an im2col column given as u = x + 128 (the vpmaddubsw operand) and
 // d = x - zp (the spec's operand), both precomputed once per output position.
-void OverflowCounter::one_output(int64_t channel, const int32_t* u, const int32_t* d, OverflowCounts& counts) const {
+void OverflowCounter::one_output(int64_t channel, const int32_t* u, const int32_t* d,
+                                 OverflowCounts& counts) const {
   const int8_t* w = weights_.data() + channel * depth_;
   int64_t acc = bias_[static_cast<size_t>(channel)];
   bool partial_overflow = acc >= limit_ || acc < -limit_;
@@ -106,7 +112,8 @@ void OverflowCounter::count_conv(const int8_t* input, OverflowCounts& counts) co
     for (int64_t g = 0; g < groups_; ++g)
       for (int64_t oy = 0; oy < out_h_; ++oy)
         for (int64_t ox = 0; ox < out_w_; ++ox) {
-          // The column of k = (ic, ky, kx) in OIHW order within the group; padding is the zero point.
+          // The column of k = (ic, ky, kx) in OIHW order within the group; padding is the zero
+          // point.
           size_t k = 0;
           for (int64_t ic = g * group_in; ic < (g + 1) * group_in; ++ic)
             for (int64_t ky = 0; ky < k_h_; ++ky)
@@ -119,7 +126,8 @@ void OverflowCounter::count_conv(const int8_t* input, OverflowCounts& counts) co
                 u[k] = x + 128;
                 d[k] = x - zero_point_;
               }
-          for (int64_t oc = g * group_out; oc < (g + 1) * group_out; ++oc) one_output(oc, u.data(), d.data(), counts);
+          for (int64_t oc = g * group_out; oc < (g + 1) * group_out; ++oc)
+            one_output(oc, u.data(), d.data(), counts);
         }
 }
 
@@ -135,8 +143,10 @@ void OverflowCounter::count_gemm(const int8_t* input, OverflowCounts& counts) co
 }
 
 void OverflowCounter::count(const int8_t* input, OverflowCounts& counts) const {
-  if (conv_) count_conv(input, counts);
-  else count_gemm(input, counts);
+  if (conv_)
+    count_conv(input, counts);
+  else
+    count_gemm(input, counts);
 }
 
 }  // namespace octet::quant

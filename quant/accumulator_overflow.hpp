@@ -20,11 +20,12 @@
 namespace octet::quant {
 
 struct OverflowCounts {
-  uint64_t pairs = 0;             // u8 x s8 pairs examined
-  uint64_t saturated_pairs = 0;   // pairs whose int16 sum would saturate
-  uint64_t outputs = 0;           // accumulators examined
-  uint64_t final_overflows = 0;   // final accumulator outside the narrow range
-  uint64_t partial_overflows = 0; // some partial sum outside it (includes final_overflows' outputs)
+  uint64_t pairs = 0;            // u8 x s8 pairs examined
+  uint64_t saturated_pairs = 0;  // pairs whose int16 sum would saturate
+  uint64_t outputs = 0;          // accumulators examined
+  uint64_t final_overflows = 0;  // final accumulator outside the narrow range
+  uint64_t partial_overflows =
+      0;  // some partial sum outside it (includes final_overflows' outputs)
   int64_t max_abs_accumulator = 0;
 
   void merge(const OverflowCounts& other);
@@ -45,7 +46,8 @@ class OverflowCounter {
  private:
   void count_conv(const int8_t* input, OverflowCounts& counts) const;
   void count_gemm(const int8_t* input, OverflowCounts& counts) const;
-  void one_output(int64_t channel, const int32_t* u, const int32_t* d, OverflowCounts& counts) const;
+  void one_output(int64_t channel, const int32_t* u, const int32_t* d,
+                  OverflowCounts& counts) const;
 
   bool conv_ = true;
   int bits_;

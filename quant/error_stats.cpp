@@ -29,11 +29,17 @@ double ErrorStats::differ_fraction() const {
   return count_ ? static_cast<double>(differ_) / static_cast<double>(count_) : 0.0;
 }
 
-double ErrorStats::error_variance() const { return count_ ? m2_ / static_cast<double>(count_) : 0.0; }
+double ErrorStats::error_variance() const {
+  return count_ ? m2_ / static_cast<double>(count_) : 0.0;
+}
 
-double ErrorStats::mse() const { return count_ ? mean_error_ * mean_error_ + error_variance() : 0.0; }
+double ErrorStats::mse() const {
+  return count_ ? mean_error_ * mean_error_ + error_variance() : 0.0;
+}
 
-double ErrorStats::signal_power() const { return count_ ? signal_ / static_cast<double>(count_) : 0.0; }
+double ErrorStats::signal_power() const {
+  return count_ ? signal_ / static_cast<double>(count_) : 0.0;
+}
 
 double ErrorStats::sqnr_db() const {
   const double noise = mse();

@@ -38,7 +38,7 @@ class ErrorStats {
   double mean_error() const { return mean_error_; }
   double error_variance() const;  // population variance of (t - r)
   double max_abs_error() const { return max_abs_error_; }
-  double signal_power() const;    // mean r^2
+  double signal_power() const;  // mean r^2
   // 10·log10(sum r^2 / sum (t - r)^2): +inf when the outputs are identical, -inf when the
   // reference is all zero but the tested value is not.
   double sqnr_db() const;

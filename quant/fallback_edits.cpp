@@ -48,10 +48,12 @@ Graph keep_node_float(const Graph& tested, const Graph& reference, const std::st
     if (existing != out.values.end() && existing->second.dtype == DType::f32) continue;
     const std::string twin = int8_twin_name(input);
     if (!out.values.count(twin))
-      throw Error(int8_node.label() + ": input '" + input + "' has no float or int8 version in the int8 model");
+      throw Error(int8_node.label() + ": input '" + input +
+                  "' has no float or int8 version in the int8 model");
     bool dequantized = false;
     for (const Node& r : replacement) dequantized = dequantized || (r.outputs[0] == input);
-    if (!dequantized) replacement.push_back({input + ".dequantize", "DequantizeLinear", {twin}, {input}, {}});
+    if (!dequantized)
+      replacement.push_back({input + ".dequantize", "DequantizeLinear", {twin}, {input}, {}});
   }
   replacement.push_back(float_node);
 
@@ -64,15 +66,19 @@ Graph keep_node_float(const Graph& tested, const Graph& reference, const std::st
     bool int8_readers = false;
     for (size_t i = 0; i < out.nodes.size(); ++i) {
       if (i == t || !reads(out.nodes[i], twin)) continue;
-      if (out.nodes[i].op == "DequantizeLinear" && out.nodes[i].outputs[0] == output) removed.push_back(i);
-      else int8_readers = true;
+      if (out.nodes[i].op == "DequantizeLinear" && out.nodes[i].outputs[0] == output)
+        removed.push_back(i);
+      else
+        int8_readers = true;
     }
-    if (int8_readers) replacement.push_back({output + ".quantize", "QuantizeLinear", {output}, {twin}, {}});
+    if (int8_readers)
+      replacement.push_back({output + ".quantize", "QuantizeLinear", {output}, {twin}, {}});
   }
   std::vector<Node> nodes;
   for (size_t i = 0; i < out.nodes.size(); ++i) {
     if (i == t) nodes.insert(nodes.end(), replacement.begin(), replacement.end());
-    if (std::find(removed.begin(), removed.end(), i) == removed.end()) nodes.push_back(out.nodes[i]);
+    if (std::find(removed.begin(), removed.end(), i) == removed.end())
+      nodes.push_back(out.nodes[i]);
   }
   out.nodes = std::move(nodes);
   out.infer_shapes();  // validates and restores topological order
@@ -80,7 +86,8 @@ Graph keep_node_float(const Graph& tested, const Graph& reference, const std::st
   return out;
 }
 
-Graph rerange_activation(const Graph& tested, const std::string& value, Range range, bool symmetric) {
+Graph rerange_activation(const Graph& tested, const std::string& value, Range range,
+                         bool symmetric) {
   const int producer = tested.producer(value);
   if (producer < 0 || tested.value_info(value).dtype != DType::i8)
     throw Error("'" + value + "' is not an int8 activation of the model");
@@ -101,18 +108,20 @@ Graph rerange_activation(const Graph& tested, const std::string& value, Range ra
     out.quant[current] = fresh;
     for (size_t c : out.consumers(current)) {
       Node& consumer = out.nodes[c];
-      if (passes_codes_through(consumer.op) && out.value_info(consumer.outputs[0]).dtype == DType::i8) {
+      if (passes_codes_through(consumer.op) &&
+          out.value_info(consumer.outputs[0]).dtype == DType::i8) {
         pending.push_back(consumer.outputs[0]);
-      } else if ((consumer.op == "QConv" || consumer.op == "QGemm") && consumer.inputs[0] == current &&
-                 consumer.has_input(2)) {
+      } else if ((consumer.op == "QConv" || consumer.op == "QGemm") &&
+                 consumer.inputs[0] == current && consumer.has_input(2)) {
         // bias = round(b / (s_in · s_w)): the same real bias at the new input scale.
         const Tensor& bias = *out.initializer(consumer.inputs[2]);
         Tensor rescaled = bias.clone();
         int32_t* codes = rescaled.mutable_data<int32_t>();
         for (int64_t i = 0; i < rescaled.elements(); ++i) {
           const double code = std::nearbyint(codes[i] * bias_factor);
-          codes[i] = static_cast<int32_t>(std::clamp(code, double{std::numeric_limits<int32_t>::min()},
-                                                     double{std::numeric_limits<int32_t>::max()}));
+          codes[i] =
+              static_cast<int32_t>(std::clamp(code, double{std::numeric_limits<int32_t>::min()},
+                                              double{std::numeric_limits<int32_t>::max()}));
         }
         out.initializers[consumer.inputs[2]] = std::move(rescaled);
       }

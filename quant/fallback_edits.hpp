@@ -20,7 +20,8 @@ Graph keep_node_float(const Graph& tested, const Graph& reference, const std::st
 // `symmetric`). Its producer must set its scale (QConv, QGemm, QAdd, QuantizeLinear); ops that
 // pass codes through (MaxPool, Flatten, Reshape, average pools) downstream get the same qparams,
 // and the int32 biases of QConv/QGemm consumers are rescaled to the new input scale.
-Graph rerange_activation(const Graph& tested, const std::string& value, Range range, bool symmetric);
+Graph rerange_activation(const Graph& tested, const std::string& value, Range range,
+                         bool symmetric);
 
 // Whether an int8 op copies or averages codes without requantizing (its output shares its
 // input's qparams).

@@ -46,7 +46,8 @@ void TensorHistogram::add(const float* values, int64_t count) {
   rounding_energy += rounding;
 }
 
-TensorHistogramProfiler::TensorHistogramProfiler(const Graph& reference, const Graph& tested, int max_bins)
+TensorHistogramProfiler::TensorHistogramProfiler(const Graph& reference, const Graph& tested,
+                                                 int max_bins)
     : outputs_at_node_(reference.nodes.size()), inputs_at_node_(reference.nodes.size()) {
   std::map<std::string, size_t> index;
   for (const auto& name : comparable_values(reference, tested)) {
@@ -79,7 +80,8 @@ void TensorHistogramProfiler::before(const NodeEvent& event) {
   if (event.node_index >= inputs_at_node_.size()) return;
   for (const auto& [position, tensor] : inputs_at_node_[event.node_index]) {
     const TensorView& view = event.inputs[position];
-    if (view.dtype != DType::f32) throw Error("profile: histogram of '" + tensors_[tensor].value + "' expects f32");
+    if (view.dtype != DType::f32)
+      throw Error("profile: histogram of '" + tensors_[tensor].value + "' expects f32");
     tensors_[tensor].add(view.as<const float>(), view.elements());
   }
 }
@@ -89,7 +91,8 @@ void TensorHistogramProfiler::after(const NodeEvent& event) {
   for (const auto& [position, tensor] : outputs_at_node_[event.node_index]) {
     const TensorView& view = event.outputs[position];
     if (event.node.outputs[position] != tensors_[tensor].value || view.dtype != DType::f32)
-      throw Error("profile: the histogram hook is attached to a session of another model (" + event.node.label() + ")");
+      throw Error("profile: the histogram hook is attached to a session of another model (" +
+                  event.node.label() + ")");
     tensors_[tensor].add(view.as<const float>(), view.elements());
   }
 }
@@ -107,10 +110,12 @@ uint64_t CodeHistogram::total() const {
 }
 
 int CodeHistogram::levels_used() const {
-  return static_cast<int>(std::count_if(counts.begin(), counts.end(), [](uint64_t c) { return c != 0; }));
+  return static_cast<int>(
+      std::count_if(counts.begin(), counts.end(), [](uint64_t c) { return c != 0; }));
 }
 
-CodeHistogramProfiler::CodeHistogramProfiler(const Graph& tested) : outputs_at_node_(tested.nodes.size()) {
+CodeHistogramProfiler::CodeHistogramProfiler(const Graph& tested)
+    : outputs_at_node_(tested.nodes.size()) {
   for (size_t n = 0; n < tested.nodes.size(); ++n) {
     const Node& node = tested.nodes[n];
     for (size_t o = 0; o < node.outputs.size(); ++o) {
@@ -130,9 +135,11 @@ void CodeHistogramProfiler::after(const NodeEvent& event) {
     const TensorView& view = event.outputs[position];
     CodeHistogram& histogram = values_[index];
     if (event.node.outputs[position] != histogram.value || view.dtype != DType::i8)
-      throw Error("profile: the code histogram hook is attached to a session of another model (" + event.node.label() + ")");
+      throw Error("profile: the code histogram hook is attached to a session of another model (" +
+                  event.node.label() + ")");
     const int8_t* codes = view.as<const int8_t>();
-    for (int64_t i = 0, n = view.elements(); i < n; ++i) ++histogram.counts[static_cast<size_t>(codes[i] + 128)];
+    for (int64_t i = 0, n = view.elements(); i < n; ++i)
+      ++histogram.counts[static_cast<size_t>(codes[i] + 128)];
   }
 }
 

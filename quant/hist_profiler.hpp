@@ -21,14 +21,14 @@
 namespace octet::quant {
 
 struct TensorHistogram {
-  std::string value;        // fp32 value "v"
-  std::string twin;         // its int8 twin "v.q"
-  AffineParams params;      // the twin's qparams
+  std::string value;                       // fp32 value "v"
+  std::string twin;                        // its int8 twin "v.q"
+  AffineParams params;                     // the twin's qparams
   float range_lo = 0.0f, range_hi = 0.0f;  // scale·(-128 - zp) .. scale·(127 - zp)
   Histogram histogram;
-  uint64_t below = 0, above = 0;           // elements quantization saturates at -128 / 127
-  double clip_energy = 0.0;                // sum over those of (fake_quant(r) - r)^2
-  double rounding_energy = 0.0;            // sum over the others of (fake_quant(r) - r)^2
+  uint64_t below = 0, above = 0;  // elements quantization saturates at -128 / 127
+  double clip_energy = 0.0;       // sum over those of (fake_quant(r) - r)^2
+  double rounding_energy = 0.0;   // sum over the others of (fake_quant(r) - r)^2
 
   explicit TensorHistogram(int max_bins) : histogram(max_bins) {}
   uint64_t count() const { return histogram.total(); }
@@ -58,7 +58,7 @@ class TensorHistogramProfiler final : public ExecutionHook {
 };
 
 struct CodeHistogram {
-  std::string value;  // "v.q"
+  std::string value;                   // "v.q"
   std::array<uint64_t, 256> counts{};  // counts[code + 128]
   uint64_t total() const;
   int levels_used() const;  // codes seen at least once

@@ -30,7 +30,9 @@ LayerTimer::LayerTimer(const Graph& graph) {
   for (const Node& node : graph.nodes) nodes_.push_back({node.name, node.op, "", {}});
 }
 
-void LayerTimer::before(const NodeEvent&) { start_ = std::chrono::steady_clock::now(); }
+void LayerTimer::before(const NodeEvent&) {
+  start_ = std::chrono::steady_clock::now();
+}
 
 void LayerTimer::after(const NodeEvent& event) {
   const auto end = std::chrono::steady_clock::now();

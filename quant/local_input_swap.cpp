@@ -46,7 +46,8 @@ void LocalInputSwap::before(const NodeEvent& event) {
       kernels::quantize_f32_to_s8_ref(count, reference_.data(swap.reference), swap.params.scale,
                                       swap.params.zero_point, input.as<int8_t>());
     else
-      std::memcpy(input.data, reference_.data(swap.reference), static_cast<size_t>(count) * sizeof(float));
+      std::memcpy(input.data, reference_.data(swap.reference),
+                  static_cast<size_t>(count) * sizeof(float));
   }
 }
 

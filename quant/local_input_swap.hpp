@@ -39,7 +39,8 @@ class LocalInputSwap final : public ExecutionHook {
   };
   const ReferenceActivations& reference_;
   std::vector<std::vector<Swap>> swaps_;  // per tested node index
-  std::vector<std::vector<std::string>> names_;  // the swapped input names, to check the session's graph
+  std::vector<std::vector<std::string>>
+      names_;  // the swapped input names, to check the session's graph
 };
 
 }  // namespace octet::quant

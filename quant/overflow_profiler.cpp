@@ -19,7 +19,8 @@ void OverflowProfiler::before(const NodeEvent& event) {
   if (event.node_index >= layer_of_node_.size() || layer_of_node_[event.node_index] < 0) return;
   const size_t layer = static_cast<size_t>(layer_of_node_[event.node_index]);
   if (event.node.name != layers_[layer].node || event.inputs[0].dtype != DType::i8)
-    throw Error("profile: the overflow counter is attached to a session of another model (" + event.node.label() + ")");
+    throw Error("profile: the overflow counter is attached to a session of another model (" +
+                event.node.label() + ")");
   counters_[layer]->count(event.inputs[0].as<const int8_t>(), layers_[layer].counts);
 }
 

@@ -24,7 +24,8 @@ std::vector<QAddDiagnostic> qadd_diagnostics(const Graph& reference, const Graph
     if (add.op != "Add") continue;
     QAddDiagnostic d;
     d.node = add.name;
-    auto it = std::find_if(tested.nodes.begin(), tested.nodes.end(), [&](const Node& n) { return n.name == add.name; });
+    auto it = std::find_if(tested.nodes.begin(), tested.nodes.end(),
+                           [&](const Node& n) { return n.name == add.name; });
     if (it == tested.nodes.end()) {
       result.push_back(d);
       continue;

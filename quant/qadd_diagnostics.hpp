@@ -25,7 +25,7 @@ struct QAddDiagnostic {
   // log2(s_y / s_fine): the finer input's bits below the output's LSB, rounded away when the
   // sum is requantized (negative: none).
   double finer_bits_below_output = 0.0;
-  std::string finer;         // name of the finer input
+  std::string finer;           // name of the finer input
   kernels::QAddParams params;  // fixed-point multipliers and shifts, fused clamp included
 };
 

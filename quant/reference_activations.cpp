@@ -44,7 +44,8 @@ void ReferenceActivations::capture(int index, const TensorView& view, const Node
   Buffer& buffer = buffers_[static_cast<size_t>(index)];
   if (view.dtype != DType::f32 || view.elements() != static_cast<int64_t>(buffer.values.size()))
     throw Error("profile: reference value '" + buffer.name + "' at " + node.label() +
-                " does not have the shape the fp32 graph declares (was the hook attached to another model?)");
+                " does not have the shape the fp32 graph declares (was the hook attached to "
+                "another model?)");
   std::memcpy(buffer.values.data(), view.data, buffer.values.size() * sizeof(float));
 }
 

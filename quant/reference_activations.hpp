@@ -30,7 +30,9 @@ class ReferenceActivations final : public ExecutionHook {
   const std::string& name(int index) const { return buffers_[static_cast<size_t>(index)].name; }
   // The value from the last run (zeros before the first).
   const float* data(int index) const { return buffers_[static_cast<size_t>(index)].values.data(); }
-  int64_t elements(int index) const { return static_cast<int64_t>(buffers_[static_cast<size_t>(index)].values.size()); }
+  int64_t elements(int index) const {
+    return static_cast<int64_t>(buffers_[static_cast<size_t>(index)].values.size());
+  }
   size_t count() const { return buffers_.size(); }
   // Total bytes held: the profile's peak for activations.
   size_t bytes() const;
@@ -45,7 +47,7 @@ class ReferenceActivations final : public ExecutionHook {
   std::vector<Buffer> buffers_;
   std::map<std::string, int> index_;
   std::vector<std::vector<std::pair<size_t, int>>> outputs_at_node_;  // (output position, buffer)
-  std::vector<std::vector<std::pair<size_t, int>>> inputs_at_node_;   // graph inputs at first reader
+  std::vector<std::vector<std::pair<size_t, int>>> inputs_at_node_;  // graph inputs at first reader
 };
 
 }  // namespace octet::quant

@@ -6,8 +6,8 @@
 
 namespace octet::quant {
 
-void accumulate_int8_error(const int8_t* codes, const float* reference, int64_t count, AffineParams params,
-                           ErrorStats& stats) {
+void accumulate_int8_error(const int8_t* codes, const float* reference, int64_t count,
+                           AffineParams params, ErrorStats& stats) {
   // One batch accumulated locally and merged once: the same sums as element-wise adds into
   // `stats`, but the hot loop touches only registers and this stack object.
   ErrorStats batch;
@@ -18,7 +18,8 @@ void accumulate_int8_error(const int8_t* codes, const float* reference, int64_t 
   stats.merge(batch);
 }
 
-void accumulate_float_error(const float* tested, const float* reference, int64_t count, ErrorStats& stats) {
+void accumulate_float_error(const float* tested, const float* reference, int64_t count,
+                            ErrorStats& stats) {
   ErrorStats batch;
   for (int64_t i = 0; i < count; ++i) batch.add(reference[i], tested[i], tested[i] != reference[i]);
   stats.merge(batch);
@@ -44,7 +45,8 @@ StatProfiler::StatProfiler(const Graph& tested, const ReferenceActivations& refe
       if (layer.int8) {
         auto q = tested.quant.find(value);
         if (q == tested.quant.end() || q->second.scales.size() != 1)
-          throw Error("profile: int8 value '" + value + "' of " + node.label() + " has no per-tensor qparams");
+          throw Error("profile: int8 value '" + value + "' of " + node.label() +
+                      " has no per-tensor qparams");
         layer.params = {q->second.scales[0], q->second.zero_points[0]};
       }
       targets_[n].push_back({o, layers_.size(), ref});
@@ -58,13 +60,16 @@ void StatProfiler::after(const NodeEvent& event) {
   for (const Target& target : targets_[event.node_index]) {
     LayerError& layer = layers_[target.layer];
     const TensorView& out = event.outputs[target.output];
-    if (event.node.outputs[target.output] != layer.value || out.elements() != reference_.elements(target.reference))
-      throw Error("profile: the Stat profiler is attached to a session of another model (" + event.node.label() + ")");
+    if (event.node.outputs[target.output] != layer.value ||
+        out.elements() != reference_.elements(target.reference))
+      throw Error("profile: the Stat profiler is attached to a session of another model (" +
+                  event.node.label() + ")");
     if (layer.int8)
-      accumulate_int8_error(out.as<const int8_t>(), reference_.data(target.reference), out.elements(), layer.params,
-                            layer.error);
+      accumulate_int8_error(out.as<const int8_t>(), reference_.data(target.reference),
+                            out.elements(), layer.params, layer.error);
     else
-      accumulate_float_error(out.as<const float>(), reference_.data(target.reference), out.elements(), layer.error);
+      accumulate_float_error(out.as<const float>(), reference_.data(target.reference),
+                             out.elements(), layer.error);
   }
 }
 

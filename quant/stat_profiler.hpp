@@ -20,12 +20,12 @@
 namespace octet::quant {
 
 struct LayerError {
-  size_t node_index = 0;     // in the tested graph
-  std::string node, op;      // the tested node
-  std::string value;         // tested value ("v.q" or a float "v")
-  std::string reference;     // the fp32 value "v"
-  bool int8 = false;         // an int8 value, compared dequantized
-  AffineParams params;       // its qparams when int8 (the LSB is params.scale)
+  size_t node_index = 0;  // in the tested graph
+  std::string node, op;   // the tested node
+  std::string value;      // tested value ("v.q" or a float "v")
+  std::string reference;  // the fp32 value "v"
+  bool int8 = false;      // an int8 value, compared dequantized
+  AffineParams params;    // its qparams when int8 (the LSB is params.scale)
   ErrorStats error;
 
   double max_abs_error_lsb() const { return int8 ? error.max_abs_error() / params.scale : 0.0; }
@@ -45,9 +45,9 @@ class StatProfiler final : public ExecutionHook {
 
  private:
   struct Target {
-    size_t output;   // output position
-    size_t layer;    // index in layers_
-    int reference;   // ReferenceActivations index
+    size_t output;  // output position
+    size_t layer;   // index in layers_
+    int reference;  // ReferenceActivations index
   };
   const ReferenceActivations& reference_;
   std::vector<LayerError> layers_;
@@ -56,8 +56,9 @@ class StatProfiler final : public ExecutionHook {
 
 // Accumulates one tested tensor against its reference into `stats`: int8 codes dequantized with
 // `params` (a code "differs" when it is not quantize(r)), or float values compared directly.
-void accumulate_int8_error(const int8_t* codes, const float* reference, int64_t count, AffineParams params,
-                           ErrorStats& stats);
-void accumulate_float_error(const float* tested, const float* reference, int64_t count, ErrorStats& stats);
+void accumulate_int8_error(const int8_t* codes, const float* reference, int64_t count,
+                           AffineParams params, ErrorStats& stats);
+void accumulate_float_error(const float* tested, const float* reference, int64_t count,
+                            ErrorStats& stats);
 
 }  // namespace octet::quant

@@ -8,11 +8,14 @@ namespace {
 const std::string kInt8Suffix = ".q";
 }
 
-std::string int8_twin_name(const std::string& float_value) { return float_value + kInt8Suffix; }
+std::string int8_twin_name(const std::string& float_value) {
+  return float_value + kInt8Suffix;
+}
 
 std::string reference_name(const std::string& tested_value) {
   const size_t n = tested_value.size(), s = kInt8Suffix.size();
-  if (n > s && tested_value.compare(n - s, s, kInt8Suffix) == 0) return tested_value.substr(0, n - s);
+  if (n > s && tested_value.compare(n - s, s, kInt8Suffix) == 0)
+    return tested_value.substr(0, n - s);
   return tested_value;
 }
 
@@ -27,12 +30,14 @@ std::vector<std::string> comparable_values(const Graph& reference, const Graph& 
     if (reference.is_initializer(name) || !seen.insert(name).second) continue;
     auto info = reference.values.find(name);
     if (info == reference.values.end() || info->second.dtype != DType::f32) continue;
-    if (tested.values.count(name) || tested.values.count(int8_twin_name(name))) result.push_back(name);
+    if (tested.values.count(name) || tested.values.count(int8_twin_name(name)))
+      result.push_back(name);
   }
   return result;
 }
 
-std::map<size_t, std::vector<std::pair<size_t, std::string>>> graph_input_first_readers(const Graph& graph) {
+std::map<size_t, std::vector<std::pair<size_t, std::string>>> graph_input_first_readers(
+    const Graph& graph) {
   std::map<size_t, std::vector<std::pair<size_t, std::string>>> readers;
   for (const auto& input : graph.inputs) {
     for (size_t i = 0; i < graph.nodes.size(); ++i) {

@@ -22,6 +22,7 @@ std::vector<std::string> comparable_values(const Graph& reference, const Graph& 
 
 // Graph inputs are not produced by any node: a hook sees them in before() of the first node that
 // reads them. Node index -> (input position, input name) for those first readers.
-std::map<size_t, std::vector<std::pair<size_t, std::string>>> graph_input_first_readers(const Graph& graph);
+std::map<size_t, std::vector<std::pair<size_t, std::string>>> graph_input_first_readers(
+    const Graph& graph);
 
 }  // namespace octet::quant

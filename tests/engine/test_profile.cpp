@@ -30,7 +30,8 @@ Models residual_models(int64_t size = 8) {
   Model fp32 = Model::from_graph(test::residual_test_graph(7, 2, 4, size, 3));
   CalibrationSource calibration{8, [size](size_t i, Tensor& input) {
                                   const Tensor s = sample(50 + i, size);
-                                  std::copy(s.data<float>(), s.data<float>() + s.elements(), input.mutable_data<float>());
+                                  std::copy(s.data<float>(), s.data<float>() + s.elements(),
+                                            input.mutable_data<float>());
                                 }};
   Model int8 = quantize_model(fp32, quant::QuantizeOptions{}, calibration);
   return {fp32, int8};
@@ -62,7 +63,9 @@ TEST(ModelProfiler, OutputSqnrAndTop1AgreeWithTheModelsRunHere) {
       signal += r * r;
       noise += e * e;
     }
-    auto argmax = [](const Tensor& t) { return std::max_element(t.data<float>(), t.data<float>() + t.elements()) - t.data<float>(); };
+    auto argmax = [](const Tensor& t) {
+      return std::max_element(t.data<float>(), t.data<float>() + t.elements()) - t.data<float>();
+    };
     fp32_correct += argmax(a) == static_cast<int64_t>(i % 3);
     int8_correct += argmax(b) == static_cast<int64_t>(i % 3);
   }
@@ -145,7 +148,8 @@ TEST(ModelProfiler, HistogramsTimersAndMemoryCoverEverySample) {
   EXPECT_EQ(report.fp32.timed_runs, 4u);
   EXPECT_EQ(report.backends[0].timed_runs, 4u);
   EXPECT_GT(report.backends[0].latency_median_ms, 0.0);
-  for (const LayerReport& layer : report.layers) EXPECT_EQ(layer.backends[0].timed_runs, 4u) << layer.node;
+  for (const LayerReport& layer : report.layers)
+    EXPECT_EQ(layer.backends[0].timed_runs, 4u) << layer.node;
   EXPECT_GT(report.backends[0].quantize_ms, 0.0);
   ASSERT_EQ(report.adds.size(), 1u);
   EXPECT_TRUE(report.adds[0].diagnostic.int8);
@@ -170,20 +174,26 @@ TEST(ModelProfiler, ModesCanBeTurnedOff) {
   const ProfileReport local_only = profile(residual_models(), options, 2);
   EXPECT_FALSE(local_only.backends[0].output_error.has_value());
   options.local = false;
-  EXPECT_NE(test::error_message([&] { profile(residual_models(), options, 1); }).find("mode"), std::string::npos);
+  EXPECT_NE(test::error_message([&] { profile(residual_models(), options, 1); }).find("mode"),
+            std::string::npos);
 }
 
 TEST(ModelProfiler, MismatchedModelsAreRefusedNamingTheDifference) {
   const Models models = residual_models();
   const Models bigger = residual_models(10);
-  OCTET_EXPECT_CONTAINS(test::error_message([&] { ModelProfiler(models.fp32, bigger.int8, {}); }), "input 'x' is");
-  OCTET_EXPECT_CONTAINS(test::error_message([&] { ModelProfiler(models.fp32, models.fp32, {}); }), "no int8 activation");
+  OCTET_EXPECT_CONTAINS(test::error_message([&] { ModelProfiler(models.fp32, bigger.int8, {}); }),
+                        "input 'x' is");
+  OCTET_EXPECT_CONTAINS(test::error_message([&] { ModelProfiler(models.fp32, models.fp32, {}); }),
+                        "no int8 activation");
   ProfileOptions twice;
   twice.backends = {"ref", "ref"};
-  OCTET_EXPECT_CONTAINS(test::error_message([&] { ModelProfiler(models.fp32, models.int8, twice); }), "twice");
+  OCTET_EXPECT_CONTAINS(
+      test::error_message([&] { ModelProfiler(models.fp32, models.int8, twice); }), "twice");
   ProfileOptions unknown;
   unknown.backends = {"tpu"};
-  OCTET_EXPECT_CONTAINS(test::error_message([&] { ModelProfiler(models.fp32, models.int8, unknown); }), "unknown backend 'tpu'");
+  OCTET_EXPECT_CONTAINS(
+      test::error_message([&] { ModelProfiler(models.fp32, models.int8, unknown); }),
+      "unknown backend 'tpu'");
 }
 
 }  // namespace

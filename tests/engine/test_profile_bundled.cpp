@@ -36,7 +36,8 @@ const Bundled& bundled() {
   static const Bundled models = [] {
     Model fp32 = Model::from_graph(import_onnx_file(kModel));
     const data::Dataset train = data::load_dataset("fashion-mnist:train");
-    CalibrationSource calibration{100, [&train](size_t i, Tensor& input) { train.sample(i, input.mutable_data<float>()); }};
+    CalibrationSource calibration{
+        100, [&train](size_t i, Tensor& input) { train.sample(i, input.mutable_data<float>()); }};
     Model int8 = quantize_model(fp32, quant::QuantizeOptions{}, calibration);
     data::Dataset test = data::load_dataset("fashion-mnist:test");
     test.limit(64);
@@ -74,7 +75,8 @@ Model with_tiny_output_scale(const Model& int8, const std::string& node) {
 
 // Reloads an edited graph through a .oct file, as a user's edit would be.
 Model through_oct_file(const Graph& graph) {
-  const fs::path path = fs::temp_directory_path() / ("octet_profile_edit_" + std::to_string(getpid()) + ".oct");
+  const fs::path path =
+      fs::temp_directory_path() / ("octet_profile_edit_" + std::to_string(getpid()) + ".oct");
   save_model_file(graph, path.string());
   Model model = Model::from_graph(load_model_file(path.string()), false);
   fs::remove(path);  // the mapping stays valid: the file is unlinked, not truncated
@@ -101,8 +103,10 @@ Model with_clipped_weights(const Model& int8, const Model& fp32, const std::stri
     scales.scales[static_cast<size_t>(c)] /= 20.0f;
     bias.mutable_data<int32_t>()[c] *= 20;
     for (int64_t i = 0; i < per_channel; ++i) {
-      const float code = std::nearbyint(weights.data<float>()[c * per_channel + i] / scales.scales[static_cast<size_t>(c)]);
-      codes.mutable_data<int8_t>()[c * per_channel + i] = static_cast<int8_t>(std::clamp(code, -127.0f, 127.0f));
+      const float code = std::nearbyint(weights.data<float>()[c * per_channel + i] /
+                                        scales.scales[static_cast<size_t>(c)]);
+      codes.mutable_data<int8_t>()[c * per_channel + i] =
+          static_cast<int8_t>(std::clamp(code, -127.0f, 127.0f));
     }
   }
   graph.initializers[q->inputs[1]] = std::move(codes);
@@ -166,7 +170,8 @@ TEST(ProfileBundledModel, PropagatedSqnrOfTheLogitsAgreesWithTheModelsRunHere) {
   // The last layer's own row says the same as the summary.
   const LayerReport* dequantize = report.find_layer("logits.dequantize");
   ASSERT_NE(dequantize, nullptr);
-  EXPECT_EQ(dequantize->backends[1].propagated->sqnr_db(), report.backends[1].output_error->sqnr_db());
+  EXPECT_EQ(dequantize->backends[1].propagated->sqnr_db(),
+            report.backends[1].output_error->sqnr_db());
 }
 
 TEST(ProfileBundledModel, ALayerWithATinyOutputScaleHasTheLowestLocalSqnr) {
@@ -201,7 +206,8 @@ TEST(ProfileBundledModel, TheLayerWithATinyOutputScaleRanksFirstInSensitivity) {
   SensitivityOptions options;
   options.backend = "cpu";
   options.observers = {"minmax"};
-  const SensitivityReport report = analyze_sensitivity(b.fp32, broken, sensitivity_samples(32), options);
+  const SensitivityReport report =
+      analyze_sensitivity(b.fp32, broken, sensitivity_samples(32), options);
   ASSERT_FALSE(report.ranking.empty());
   EXPECT_EQ(report.ranking[0].layer, kBrokenConv);
   EXPECT_EQ(report.ranking[0].best.fix, "observer:minmax");
@@ -220,7 +226,8 @@ TEST(ProfileBundledModel, ALayerWithClippedWeightsIsFoundLocallyAndRecoveredInFp
 
   SensitivityOptions sensitivity;
   sensitivity.backend = "cpu";  // keep-float trials only
-  const SensitivityReport report = analyze_sensitivity(b.fp32, broken, sensitivity_samples(32), sensitivity);
+  const SensitivityReport report =
+      analyze_sensitivity(b.fp32, broken, sensitivity_samples(32), sensitivity);
   ASSERT_FALSE(report.ranking.empty());
   EXPECT_EQ(report.ranking[0].layer, kClippedWeightsConv);
   EXPECT_EQ(report.ranking[0].best.fix, "fp32");

@@ -29,7 +29,8 @@ const Models& models() {
     Model fp32 = Model::from_graph(test::residual_test_graph(11, 2, 4, 8, 3));
     CalibrationSource calibration{16, [](size_t i, Tensor& input) {
                                     const Tensor s = sample(100 + i);
-                                    std::copy(s.data<float>(), s.data<float>() + s.elements(), input.mutable_data<float>());
+                                    std::copy(s.data<float>(), s.data<float>() + s.elements(),
+                                              input.mutable_data<float>());
                                   }};
     return Models{fp32, quantize_model(fp32, quant::QuantizeOptions{}, calibration)};
   }();
@@ -79,7 +80,8 @@ TEST(FallbackEdits, KeepingAnInnerLayerInFloatRequantizesItsOutputForInt8Readers
   const Node* requantize = test::find_node(edited, output + ".quantize");
   ASSERT_NE(requantize, nullptr);
   EXPECT_EQ(requantize->outputs[0], output + ".q");
-  EXPECT_EQ(edited.quant.at(output + ".q"), int8.quant.at(output + ".q"));  // the same qparams for its readers
+  EXPECT_EQ(edited.quant.at(output + ".q"),
+            int8.quant.at(output + ".q"));  // the same qparams for its readers
   EXPECT_TRUE(std::isfinite(output_sqnr(edited)));
   try {
     quant::keep_node_float(edited, models().fp32.graph(), "c2");
@@ -95,7 +97,8 @@ TEST(FallbackEdits, RerangingToTheSameRangeChangesNothing) {
   const std::string value = output_of(int8, "c1");
   const QuantParams& q = int8.quant.at(value);
   const quant::AffineParams params{q.scales[0], q.zero_points[0]};
-  const quant::Range same{quant::dequantize_value(-128, params), quant::dequantize_value(127, params)};
+  const quant::Range same{quant::dequantize_value(-128, params),
+                          quant::dequantize_value(127, params)};
   const Graph edited = quant::rerange_activation(int8, value, same, false);
   EXPECT_NEAR(edited.quant.at(value).scales[0], q.scales[0], q.scales[0] * 1e-6);
   EXPECT_DOUBLE_EQ(output_sqnr(edited), output_sqnr(int8));
@@ -116,7 +119,8 @@ TEST(FallbackEdits, RerangingFollowsPassThroughOpsAndRescalesReaderBiases) {
   const Tensor& before = *int8.initializer(fc->inputs[2]);
   const Tensor& after = *edited.initializer(fc->inputs[2]);
   for (int64_t i = 0; i < after.elements(); ++i)
-    EXPECT_EQ(after.data<int32_t>()[i], static_cast<int32_t>(std::nearbyint(before.data<int32_t>()[i] * factor)));
+    EXPECT_EQ(after.data<int32_t>()[i],
+              static_cast<int32_t>(std::nearbyint(before.data<int32_t>()[i] * factor)));
   EXPECT_TRUE(std::isfinite(output_sqnr(edited)));
   // A pass-through value shares its input's scale: re-range where the scale is set instead.
   EXPECT_THROW(quant::rerange_activation(int8, output_of(int8, "gap"), {0.0f, 1.0f}, false), Error);
@@ -136,8 +140,8 @@ TEST(Sensitivity, ReportsEveryTrialAndRanksLayersByRecoveredSqnr) {
   options.backend = "ref";
   options.observers = {"minmax", "percentile"};
   size_t progress_calls = 0;
-  const SensitivityReport report = analyze_sensitivity(models().fp32, models().int8, samples, options,
-                                                       [&](size_t, size_t) { ++progress_calls; });
+  const SensitivityReport report = analyze_sensitivity(
+      models().fp32, models().int8, samples, options, [&](size_t, size_t) { ++progress_calls; });
   // c1, c2, proj, add, fc: one fp32 trial and two observer trials each.
   EXPECT_EQ(report.trials.size(), 15u);
   EXPECT_EQ(progress_calls, 16u);
@@ -145,7 +149,8 @@ TEST(Sensitivity, ReportsEveryTrialAndRanksLayersByRecoveredSqnr) {
   EXPECT_NEAR(report.base_sqnr_db, output_sqnr(models().int8.graph(), 6), 1e-9);
   ASSERT_TRUE(report.base_top1 && report.fp32_top1);
   for (size_t i = 1; i < report.ranking.size(); ++i)
-    EXPECT_GE(report.ranking[i - 1].best.recovered_sqnr_db, report.ranking[i].best.recovered_sqnr_db);
+    EXPECT_GE(report.ranking[i - 1].best.recovered_sqnr_db,
+              report.ranking[i].best.recovered_sqnr_db);
   for (const SensitivityTrial& t : report.trials) {
     EXPECT_NEAR(t.recovered_sqnr_db, t.output_sqnr_db - report.base_sqnr_db, 1e-9);
     ASSERT_TRUE(t.top1.has_value());

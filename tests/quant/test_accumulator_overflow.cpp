@@ -14,7 +14,8 @@ using quant::OverflowCounts;
 
 namespace {
 
-Graph gemm_graph(const std::vector<int8_t>& weights, int64_t n, int64_t k, int32_t bias, int32_t zero_point) {
+Graph gemm_graph(const std::vector<int8_t>& weights, int64_t n, int64_t k, int32_t bias,
+                 int32_t zero_point) {
   Graph g;
   g.values["x.q"] = {DType::i8, {1, k}};
   g.values["y.q"] = {DType::i8, {1, n}};
@@ -47,7 +48,8 @@ TEST(AccumulatorOverflow, PairSaturationAndFinalOverflowOnAHandCase) {
 }
 
 TEST(AccumulatorOverflow, APartialSumCanOverflowWhenTheFinalValueFits) {
-  // Partial sum after the first pair: 2·127·127 = 32258 > 2^14; the second pair brings it back to 0.
+  // Partial sum after the first pair: 2·127·127 = 32258 > 2^14; the second pair brings it back to
+  // 0.
   const Graph g = gemm_graph({127, 127, -127, -127}, 1, 4, 0, 0);
   OverflowCounts counts;
   OverflowCounter(g, g.nodes[0], 15).count(std::vector<int8_t>{127, 127, 127, 127}.data(), counts);
@@ -77,9 +79,11 @@ TEST(AccumulatorOverflow, ConvolutionMatchesAnExplicitIm2col) {
   g.values["x.q"] = {DType::i8, {1, c, h, w}};
   g.values["y.q"] = {DType::i8, {1, oc, oh, ow}};
   Tensor weights(DType::i8, {oc, c / groups, kh, kw});
-  for (int64_t i = 0; i < weights.elements(); ++i) weights.mutable_data<int8_t>()[i] = static_cast<int8_t>(weight_code(rng));
+  for (int64_t i = 0; i < weights.elements(); ++i)
+    weights.mutable_data<int8_t>()[i] = static_cast<int8_t>(weight_code(rng));
   Tensor bias(DType::i32, {oc});
-  for (int64_t i = 0; i < oc; ++i) bias.mutable_data<int32_t>()[i] = static_cast<int32_t>(i * 300 - 900);
+  for (int64_t i = 0; i < oc; ++i)
+    bias.mutable_data<int32_t>()[i] = static_cast<int32_t>(i * 300 - 900);
   g.initializers["w"] = weights;
   g.initializers["b"] = bias;
   g.values["w"] = {DType::i8, weights.shape()};
@@ -110,7 +114,9 @@ TEST(AccumulatorOverflow, ConvolutionMatchesAnExplicitIm2col) {
             for (int64_t kx = 0; kx < kw; ++kx) {
               const int64_t iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
               const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-              column.push_back(inside ? x[static_cast<size_t>(((gi * (c / groups) + ic) * h + iy) * w + ix)] : zp);
+              column.push_back(
+                  inside ? x[static_cast<size_t>(((gi * (c / groups) + ic) * h + iy) * w + ix)]
+                         : zp);
             }
         const int8_t* row = weights.data<int8_t>() + o * depth;
         int64_t acc = bias.data<int32_t>()[o];
@@ -122,7 +128,8 @@ TEST(AccumulatorOverflow, ConvolutionMatchesAnExplicitIm2col) {
           ++expected.pairs;
           acc += (column[k] - zp) * row[k] + (column[k + 1] - zp) * row[k + 1];
           partial = partial || acc >= limit || acc < -limit;
-          expected.max_abs_accumulator = std::max(expected.max_abs_accumulator, acc < 0 ? -acc : acc);
+          expected.max_abs_accumulator =
+              std::max(expected.max_abs_accumulator, acc < 0 ? -acc : acc);
         }
         ++expected.outputs;
         expected.final_overflows += acc >= limit || acc < -limit;

@@ -18,7 +18,8 @@ struct Direct {
 };
 
 // Two-pass textbook formulas.
-Direct direct(const std::vector<double>& r, const std::vector<double>& t, const std::vector<bool>& differs) {
+Direct direct(const std::vector<double>& r, const std::vector<double>& t,
+              const std::vector<bool>& differs) {
   Direct d;
   const double n = static_cast<double>(r.size());
   double signal = 0, noise = 0, cross = 0, tested = 0, sum_error = 0, count_differ = 0;
@@ -116,7 +117,8 @@ TEST(ErrorStats, EdgeCasesHaveDefinedValues) {
 TEST(ErrorStats, SqnrOfAKnownSignalToNoiseRatio) {
   // Reference ±1, error ±0.1 everywhere: SQNR = 10·log10(1 / 0.01) = 20 dB; MSE 0.01.
   ErrorStats stats;
-  for (int i = 0; i < 100; ++i) stats.add(i % 2 ? 1.0 : -1.0, (i % 2 ? 1.0 : -1.0) + (i % 4 < 2 ? 0.1 : -0.1), true);
+  for (int i = 0; i < 100; ++i)
+    stats.add(i % 2 ? 1.0 : -1.0, (i % 2 ? 1.0 : -1.0) + (i % 4 < 2 ? 0.1 : -0.1), true);
   EXPECT_NEAR(stats.sqnr_db(), 20.0, 1e-9);
   EXPECT_NEAR(stats.mse(), 0.01, 1e-12);
   EXPECT_NEAR(stats.max_abs_error(), 0.1, 1e-12);

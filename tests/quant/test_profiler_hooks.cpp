@@ -56,7 +56,8 @@ struct Buffers {
   std::unique_ptr<int8_t[]> xq = std::make_unique<int8_t[]>(6), yq = std::make_unique<int8_t[]>(6);
 };
 
-void run_reference(const Graph& g, ExecutionHook& hook, const std::vector<float>& x, const std::vector<float>& y) {
+void run_reference(const Graph& g, ExecutionHook& hook, const std::vector<float>& x,
+                   const std::vector<float>& y) {
   Buffers b;
   std::copy(x.begin(), x.end(), b.x.get());
   std::copy(y.begin(), y.end(), b.y.get());
@@ -66,8 +67,8 @@ void run_reference(const Graph& g, ExecutionHook& hook, const std::vector<float>
   hook.after(event);
 }
 
-void run_tested(const Graph& g, const std::vector<ExecutionHook*>& hooks, const std::vector<int8_t>& yq,
-                std::vector<int8_t>* input_seen = nullptr) {
+void run_tested(const Graph& g, const std::vector<ExecutionHook*>& hooks,
+                const std::vector<int8_t>& yq, std::vector<int8_t>* input_seen = nullptr) {
   Buffers b;
   std::fill(b.xq.get(), b.xq.get() + 6, int8_t{99});
   std::copy(yq.begin(), yq.end(), b.yq.get());
@@ -84,13 +85,16 @@ TEST(ProfilerHooks, StatProfilerComparesEachSampleWithItsReferenceAndKeepsNothin
   EXPECT_EQ(activations.count(), 2u);  // x and y
   EXPECT_EQ(activations.bytes(), 2u * 6 * sizeof(float));
   quant::StatProfiler stat(tested, activations);
-  ASSERT_EQ(stat.layers().size(), 2u);  // x.q against x (the input's own quantization), y.q against y
+  ASSERT_EQ(stat.layers().size(),
+            2u);  // x.q against x (the input's own quantization), y.q against y
   ASSERT_NE(stat.find_node("act"), nullptr);
   EXPECT_EQ(stat.find_node("act")->reference, "y");
   EXPECT_EQ(stat.find_node("x.quantize")->reference, "x");
 
-  const std::vector<std::vector<float>> ys = {{0.0f, 0.1f, 0.52f, 1.0f, 2.0f, 7.0f}, {0.3f, 0.33f, 0.0f, 0.05f, 4.0f, 0.8f}};
-  const std::vector<std::vector<int8_t>> yqs = {{-10, -8, 1, 10, 30, 127}, {-4, -3, -10, -9, 70, 6}};
+  const std::vector<std::vector<float>> ys = {{0.0f, 0.1f, 0.52f, 1.0f, 2.0f, 7.0f},
+                                              {0.3f, 0.33f, 0.0f, 0.05f, 4.0f, 0.8f}};
+  const std::vector<std::vector<int8_t>> yqs = {{-10, -8, 1, 10, 30, 127},
+                                                {-4, -3, -10, -9, 70, 6}};
   quant::ErrorStats expected;
   for (size_t s = 0; s < ys.size(); ++s) {
     run_reference(reference, activations, ys[s], ys[s]);
@@ -124,7 +128,8 @@ TEST(ProfilerHooks, HistogramsCountRangeClippingAndCodes) {
   const Graph reference = reference_graph(), tested = tested_graph();
   quant::TensorHistogramProfiler histograms(reference, tested, 64);
   // Representable range: 0.05 · (-128 + 10) = -5.9 .. 0.05 · (127 + 10) = 6.85.
-  run_reference(reference, histograms, {-7.0f, 0.0f, 1.0f, 2.0f, 6.87f, 6.9f}, {0.0f, 0.0f, 1.0f, 2.0f, 6.5f, 8.0f});
+  run_reference(reference, histograms, {-7.0f, 0.0f, 1.0f, 2.0f, 6.87f, 6.9f},
+                {0.0f, 0.0f, 1.0f, 2.0f, 6.5f, 8.0f});
   const quant::TensorHistogram* x = histograms.find("x");
   const quant::TensorHistogram* y = histograms.find("y");
   ASSERT_TRUE(x && y);
@@ -192,7 +197,8 @@ TEST(ProfilerHooks, QAddDiagnosticsReportScalesBitsAndMultipliers) {
   EXPECT_NEAR(adds[0].bits_lost, 4.0, 1e-5);
   EXPECT_NEAR(adds[0].finer_bits_below_output, 5.0, 1e-5);
   EXPECT_EQ(adds[0].finer, "b.q");
-  const kernels::QAddParams expected = quant::make_qadd_params({0.1f, 0}, {0.1f / 16, 3}, {0.2f, -5}, -128, 127);
+  const kernels::QAddParams expected =
+      quant::make_qadd_params({0.1f, 0}, {0.1f / 16, 3}, {0.2f, -5}, -128, 127);
   EXPECT_EQ(adds[0].params.a_multiplier.multiplier, expected.a_multiplier.multiplier);
   EXPECT_EQ(adds[0].params.b_multiplier.shift, expected.b_multiplier.shift);
   EXPECT_EQ(adds[0].params.output_multiplier.multiplier, expected.output_multiplier.multiplier);

@@ -25,8 +25,9 @@ const std::string kModel = std::string(OCTET_SOURCE_DIR) + "/models/fashion_mnis
 class CliAutoFallback : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("octet_cli_fallback_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("octet_cli_fallback_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -48,10 +49,10 @@ class CliAutoFallback : public ::testing::Test {
 TEST_F(CliAutoFallback, ClassifierGetsTheFewestFp32LayersThatMeetTheBudget) {
   // Calibrating on a single image with the symmetric entropy observer costs this model one
   // top-1 point (2 of the 200 test images) against fp32: twice the budget.
-  const CliResult result =
-      run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "1", "--observer", "entropy",
-                 "--activations", "symmetric", "--auto-fallback", "0.5", "--fallback-data", "fashion-mnist:test",
-                 "--fallback-count", "200", "-o", path("fallback.oct"), "--json"});
+  const CliResult result = run_octet(
+      {"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "1", "--observer",
+       "entropy", "--activations", "symmetric", "--auto-fallback", "0.5", "--fallback-data",
+       "fashion-mnist:test", "--fallback-count", "200", "-o", path("fallback.oct"), "--json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const json fallback = json::parse(result.out)["auto_fallback"];
   EXPECT_EQ(fallback["unit"], "top-1 points");
@@ -70,10 +71,12 @@ TEST_F(CliAutoFallback, ClassifierGetsTheFewestFp32LayersThatMeetTheBudget) {
 }
 
 TEST_F(CliAutoFallback, AGenerousBudgetKeepsEverythingInInt8) {
-  const CliResult result = run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "20",
-                                      "--auto-fallback", "50", "--fallback-count", "50", "-o", path("all_int8.oct")});
+  const CliResult result =
+      run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "20",
+                 "--auto-fallback", "50", "--fallback-count", "50", "-o", path("all_int8.oct")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.out.find("fallback    budget met; fp32 layers kept: none"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("fallback    budget met; fp32 layers kept: none"), std::string::npos)
+      << result.out;
   EXPECT_TRUE(float_nodes(path("all_int8.oct")).empty());
 }
 
@@ -96,10 +99,10 @@ TEST_F(CliAutoFallback, RegressionModelIsMeasuredByItsAbsRelIncrease) {
   conv->add_output("y");
   octet::test::write_bytes(path("identity.onnx"), octet::test::serialize(model));
 
-  const CliResult result = run_octet({"quantize", path("identity.onnx"), "--calib", "fashion-mnist-noisy:train",
-                                      "--calib-count", "20", "--task", "regression", "--auto-fallback", "0",
-                                      "--fallback-data", "fashion-mnist-noisy:test", "--fallback-count", "30", "-o",
-                                      path("identity.oct"), "--json"});
+  const CliResult result = run_octet(
+      {"quantize", path("identity.onnx"), "--calib", "fashion-mnist-noisy:train", "--calib-count",
+       "20", "--task", "regression", "--auto-fallback", "0", "--fallback-data",
+       "fashion-mnist-noisy:test", "--fallback-count", "30", "-o", path("identity.oct"), "--json"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const json fallback = json::parse(result.out)["auto_fallback"];
   EXPECT_EQ(fallback["unit"], "relative abs_rel increase");
@@ -111,14 +114,15 @@ TEST_F(CliAutoFallback, RegressionModelIsMeasuredByItsAbsRelIncrease) {
 }
 
 TEST_F(CliAutoFallback, ErrorsAreOneLine) {
-  expect_one_line_error(run_octet({"quantize", kModel, "--mode", "dynamic", "--auto-fallback", "1", "-o", path("d.oct")}),
+  expect_one_line_error(run_octet({"quantize", kModel, "--mode", "dynamic", "--auto-fallback", "1",
+                                   "-o", path("d.oct")}),
                         {"--auto-fallback", "static"});
-  expect_one_line_error(run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--auto-fallback", "-1", "-o",
-                                   path("n.oct")}),
+  expect_one_line_error(run_octet({"quantize", kModel, "--calib", "fashion-mnist:train",
+                                   "--auto-fallback", "-1", "-o", path("n.oct")}),
                         {"--auto-fallback"});
-  expect_one_line_error(run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "5",
-                                   "--auto-fallback", "1", "--task", "regression", "--fallback-count", "5", "-o",
-                                   path("r.oct")}),
+  expect_one_line_error(run_octet({"quantize", kModel, "--calib", "fashion-mnist:train",
+                                   "--calib-count", "5", "--auto-fallback", "1", "--task",
+                                   "regression", "--fallback-count", "5", "-o", path("r.oct")}),
                         {"no regression targets"});
   EXPECT_FALSE(fs::exists(path("d.oct")) || fs::exists(path("n.oct")) || fs::exists(path("r.oct")));
 }

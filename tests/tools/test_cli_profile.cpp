@@ -25,10 +25,11 @@ const std::string kModel = std::string(OCTET_SOURCE_DIR) + "/models/fashion_mnis
 class CliProfile : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("octet_cli_profile_" + std::to_string(getpid())));
+    dir_ =
+        new fs::path(fs::temp_directory_path() / ("octet_cli_profile_" + std::to_string(getpid())));
     fs::create_directories(*dir_);
-    const CliResult result = run_octet({"quantize", kModel, "--calib", "fashion-mnist:train", "--calib-count", "50",
-                                        "-o", int8_model()});
+    const CliResult result = run_octet({"quantize", kModel, "--calib", "fashion-mnist:train",
+                                        "--calib-count", "50", "-o", int8_model()});
     ASSERT_EQ(result.exit_code, 0) << result.err;
   }
   static void TearDownTestSuite() {
@@ -39,8 +40,9 @@ class CliProfile : public ::testing::Test {
   static std::string int8_model() { return path("resnet_int8.oct"); }
 
   static std::vector<std::string> profile_args(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"profile", int8_model(), "--ref", kModel, "--data", "fashion-mnist:test",
-                                     "--limit", "12", "--timing-runs", "3"};
+    std::vector<std::string> args = {
+        "profile", int8_model(), "--ref",         kModel, "--data", "fashion-mnist:test",
+        "--limit", "12",         "--timing-runs", "3"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -51,8 +53,9 @@ class CliProfile : public ::testing::Test {
 fs::path* CliProfile::dir_ = nullptr;
 
 TEST_F(CliProfile, WritesJsonCsvAndHtmlForTwoBackendsSideBySide) {
-  const CliResult result = run_octet(profile_args({"--backend", "ref,cpu", "--json", path("p.json"), "--csv",
-                                                   path("p.csv"), "--html", path("p.html")}));
+  const CliResult result =
+      run_octet(profile_args({"--backend", "ref,cpu", "--json", path("p.json"), "--csv",
+                              path("p.csv"), "--html", path("p.html")}));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("worst layers by local SQNR"), std::string::npos) << result.out;
 
@@ -66,14 +69,17 @@ TEST_F(CliProfile, WritesJsonCsvAndHtmlForTwoBackendsSideBySide) {
   EXPECT_EQ(p["backends"][0]["output_sqnr_db"], p["backends"][1]["output_sqnr_db"]);
   EXPECT_EQ(p["backends"][0]["correct_top1"], p["backends"][1]["correct_top1"]);
   EXPECT_EQ(p["fp32"]["timed_runs"], 3);
-  EXPECT_EQ(p["layers"].size(), 26u);  // Quantize, 15 QConv, 6 QAdd, pool, flatten, QGemm, Dequantize
+  EXPECT_EQ(p["layers"].size(),
+            26u);  // Quantize, 15 QConv, 6 QAdd, pool, flatten, QGemm, Dequantize
   size_t convs = 0;
   for (const auto& layer : p["layers"]) {
     if (layer["op"] != "QConv") continue;
     ++convs;
     for (const char* backend : {"ref", "cpu"}) {
       const auto& entry = layer["backends"][backend];
-      EXPECT_TRUE(entry.contains("propagated") && entry.contains("local") && entry.contains("overflow")) << layer["node"];
+      EXPECT_TRUE(entry.contains("propagated") && entry.contains("local") &&
+                  entry.contains("overflow"))
+          << layer["node"];
       EXPECT_TRUE(entry["local"].contains("decomposition")) << layer["node"];
       EXPECT_GT(entry["local"]["sqnr_db"].get<double>(), 10.0) << layer["node"];
       EXPECT_EQ(entry["ran_on"], backend);
@@ -93,16 +99,17 @@ TEST_F(CliProfile, WritesJsonCsvAndHtmlForTwoBackendsSideBySide) {
 
   const std::string html = slurp(path("p.html"));
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
-  for (const char* part : {"id=\"sqnr-chart\"", "id=\"time-chart\"", "id=\"hist-0\"", "Residual Add diagnostics",
-                           "Suggestions", "class=\"bar\""})
+  for (const char* part : {"id=\"sqnr-chart\"", "id=\"time-chart\"", "id=\"hist-0\"",
+                           "Residual Add diagnostics", "Suggestions", "class=\"bar\""})
     EXPECT_NE(html.find(part), std::string::npos) << part;
   // Self-contained: nothing to fetch.
-  for (const char* part : {"src=", "href=", "@import", "url("}) EXPECT_EQ(html.find(part), std::string::npos) << part;
+  for (const char* part : {"src=", "href=", "@import", "url("})
+    EXPECT_EQ(html.find(part), std::string::npos) << part;
 }
 
 TEST_F(CliProfile, ModeAndOverflowFlagsShapeTheReport) {
-  const CliResult result =
-      run_octet(profile_args({"--backend", "cpu", "--mode", "propagated", "--no-overflow", "--json", path("m.json")}));
+  const CliResult result = run_octet(profile_args(
+      {"--backend", "cpu", "--mode", "propagated", "--no-overflow", "--json", path("m.json")}));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const nlohmann::json p = nlohmann::json::parse(slurp(path("m.json")));
   EXPECT_EQ(p["modes"], (nlohmann::json{"propagated"}));
@@ -113,9 +120,9 @@ TEST_F(CliProfile, ModeAndOverflowFlagsShapeTheReport) {
 }
 
 TEST_F(CliProfile, SensitivityRanksEveryInt8Layer) {
-  const CliResult result = run_octet(profile_args({"--backend", "cpu", "--mode", "local", "--sensitivity",
-                                                   "--sensitivity-samples", "8", "--sensitivity-observers", "minmax",
-                                                   "--json", path("s.json")}));
+  const CliResult result = run_octet(
+      profile_args({"--backend", "cpu", "--mode", "local", "--sensitivity", "--sensitivity-samples",
+                    "8", "--sensitivity-observers", "minmax", "--json", path("s.json")}));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("sensitivity on cpu (8 samples)"), std::string::npos) << result.out;
   const nlohmann::json p = nlohmann::json::parse(slurp(path("s.json")));
@@ -125,25 +132,33 @@ TEST_F(CliProfile, SensitivityRanksEveryInt8Layer) {
 }
 
 TEST_F(CliProfile, ErrorsAreOneLine) {
-  expect_one_line_error(run_octet({"profile", int8_model(), "--data", "fashion-mnist:test"}), {"--ref"});
+  expect_one_line_error(run_octet({"profile", int8_model(), "--data", "fashion-mnist:test"}),
+                        {"--ref"});
   expect_one_line_error(run_octet({"profile", int8_model(), "--ref", path("missing.onnx"), "--data",
                                    "fashion-mnist:test", "--json", path("e.json")}),
                         {"missing.onnx", "does not exist"});
-  expect_one_line_error(run_octet({"profile", int8_model(), "--ref", int8_model(), "--data", "fashion-mnist:test"}),
-                        {"--ref", "quantized model"});
-  expect_one_line_error(run_octet({"profile", kModel, "--ref", kModel, "--data", "fashion-mnist:test", "--limit", "2"}),
+  expect_one_line_error(
+      run_octet({"profile", int8_model(), "--ref", int8_model(), "--data", "fashion-mnist:test"}),
+      {"--ref", "quantized model"});
+  expect_one_line_error(run_octet({"profile", kModel, "--ref", kModel, "--data",
+                                   "fashion-mnist:test", "--limit", "2"}),
                         {"no int8 activation"});
-  expect_one_line_error(run_octet({"profile", int8_model(), "--ref", kModel, "--data", "imagenet:val"}), {"imagenet"});
-  expect_one_line_error(run_octet(profile_args({"--backend", "cpu,tpu"})), {"--backend", "tpu", "available"});
+  expect_one_line_error(
+      run_octet({"profile", int8_model(), "--ref", kModel, "--data", "imagenet:val"}),
+      {"imagenet"});
+  expect_one_line_error(run_octet(profile_args({"--backend", "cpu,tpu"})),
+                        {"--backend", "tpu", "available"});
   // Another model as the reference: its input differs.
-  octet::test::write_bytes(path("tiny.onnx"), octet::test::serialize(octet::test::tiny_conv_model()));
-  expect_one_line_error(run_octet({"profile", int8_model(), "--ref", path("tiny.onnx"), "--data", "fashion-mnist:test"}),
+  octet::test::write_bytes(path("tiny.onnx"),
+                           octet::test::serialize(octet::test::tiny_conv_model()));
+  expect_one_line_error(run_octet({"profile", int8_model(), "--ref", path("tiny.onnx"), "--data",
+                                   "fashion-mnist:test"}),
                         {"does not match the fp32 reference"});
   // Samples of the wrong shape.
   std::vector<float> x(2 * 16, 0.5f);
   octet::data::write_npy(path("x.npy"), {2, 1, 4, 4}, x.data());
-  expect_one_line_error(run_octet({"profile", int8_model(), "--ref", kModel, "--data", path("x.npy"), "--json",
-                                   path("e.json")}),
+  expect_one_line_error(run_octet({"profile", int8_model(), "--ref", kModel, "--data",
+                                   path("x.npy"), "--json", path("e.json")}),
                         {"[1,1,28,28]", "x.npy"});
   EXPECT_FALSE(fs::exists(path("e.json")));
 }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 #include <cstdio>
+#include <tuple>
 
 #include "engine/sensitivity.hpp"
 #include "engine/session.hpp"
@@ -23,13 +23,15 @@ class LossMeter {
       : data_(data), flags_(flags), regression_(flags.task == "regression") {
     fp32_ = metric(fp32, "fp32");
     if (regression_ && !(fp32_ > 0.0))
-      throw Error("--auto-fallback: the fp32 model's abs_rel on '" + data.name() + "' is " + std::to_string(fp32_) +
-                  ", a relative increase is undefined");
+      throw Error("--auto-fallback: the fp32 model's abs_rel on '" + data.name() + "' is " +
+                  std::to_string(fp32_) + ", a relative increase is undefined");
   }
   double fp32() const { return fp32_; }
   double metric(const Model& model, const std::string& label) const {
     SessionOptions options{flags_.backend, 1, {}, false};
-    if (regression_) return evaluate_regression(compile(model, options), nullptr, data_, flags_.threads, label).vs_target.abs_rel();
+    if (regression_)
+      return evaluate_regression(compile(model, options), nullptr, data_, flags_.threads, label)
+          .vs_target.abs_rel();
     return evaluate_classifier(compile(model, options), data_, flags_.threads, label).top1;
   }
   // Top-1 points lost, or the relative abs_rel increase.
@@ -54,38 +56,54 @@ std::string join(const std::vector<std::string>& names) {
 }  // namespace
 
 nlohmann::json AutoFallbackResult::to_json(double budget) const {
-  return {{"budget", budget},          {"unit", unit},       {"kept_fp32", kept},
-          {"fp32_metric", fp32_metric}, {"int8_metric", int8_metric}, {"base_loss", base_loss},
-          {"loss", loss},              {"reached", reached}, {"steps", steps}};
+  return {{"budget", budget},
+          {"unit", unit},
+          {"kept_fp32", kept},
+          {"fp32_metric", fp32_metric},
+          {"int8_metric", int8_metric},
+          {"base_loss", base_loss},
+          {"loss", loss},
+          {"reached", reached},
+          {"steps", steps}};
 }
 
 std::string AutoFallbackResult::summary(double budget) const {
   char numbers[160];
-  std::snprintf(numbers, sizeof numbers, "loss %.4g %s (int8 alone %.4g, budget %.4g)", loss, unit.c_str(), base_loss,
-                budget);
-  return std::string(reached ? "budget met" : "budget NOT met") + "; fp32 layers kept: " +
-         (kept.empty() ? std::string("none") : join(kept)) + "; " + numbers;
+  std::snprintf(numbers, sizeof numbers, "loss %.4g %s (int8 alone %.4g, budget %.4g)", loss,
+                unit.c_str(), base_loss, budget);
+  return std::string(reached ? "budget met" : "budget NOT met") +
+         "; fp32 layers kept: " + (kept.empty() ? std::string("none") : join(kept)) + "; " +
+         numbers;
 }
 
 void add_auto_fallback_flags(CLI::App& app, AutoFallbackFlags& f) {
-  app.add_option("--auto-fallback", f.budget, "Keep the fewest layers in fp32 that bring the loss under BUDGET: top-1 "
-                                              "points (classification) or relative abs_rel increase (regression)")
+  app.add_option("--auto-fallback", f.budget,
+                 "Keep the fewest layers in fp32 that bring the loss under BUDGET: top-1 "
+                 "points (classification) or relative abs_rel increase (regression)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--fallback-data", f.data.spec, "Evaluation data for --auto-fallback (default: --calib; prefer held-out data)");
+  app.add_option("--fallback-data", f.data.spec,
+                 "Evaluation data for --auto-fallback (default: --calib; prefer held-out data)");
   app.add_option("--fallback-labels", f.data.labels, "Labels .npy for --fallback-data x.npy");
-  app.add_option("--fallback-targets", f.data.targets, "Regression targets .npy for --fallback-data x.npy");
+  app.add_option("--fallback-targets", f.data.targets,
+                 "Regression targets .npy for --fallback-data x.npy");
   app.add_option("--fallback-count", f.count, "Evaluation samples for --auto-fallback")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--task", f.task, "What --auto-fallback measures: classification (top-1) or regression (abs_rel)")
-      ->capture_default_str()->check(CLI::IsMember({"classification", "regression"}));
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--task", f.task,
+                 "What --auto-fallback measures: classification (top-1) or regression (abs_rel)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"classification", "regression"}));
   app.add_option("--fallback-backend", f.backend, "Backend the --auto-fallback evaluations run on")
-      ->capture_default_str()->check(CLI::IsMember(available_backends()));
+      ->capture_default_str()
+      ->check(CLI::IsMember(available_backends()));
 }
 
-Model quantize_with_auto_fallback(const Model& model, quant::QuantizeOptions options, const data::Dataset* calib,
-                                  size_t calib_count, const DataOptions& calib_data, const AutoFallbackFlags& flags,
+Model quantize_with_auto_fallback(const Model& model, quant::QuantizeOptions options,
+                                  const data::Dataset* calib, size_t calib_count,
+                                  const DataOptions& calib_data, const AutoFallbackFlags& flags,
                                   QuantizationSummary& summary, AutoFallbackResult& result) {
-  if (options.mode != quant::QuantizationMode::static_int8) throw Error("--auto-fallback needs static quantization");
+  if (options.mode != quant::QuantizationMode::static_int8)
+    throw Error("--auto-fallback needs static quantization");
   DataOptions data_options = flags.data;
   if (data_options.spec.empty()) {
     data_options = calib_data;
@@ -103,12 +121,14 @@ Model quantize_with_auto_fallback(const Model& model, quant::QuantizeOptions opt
   // Losses are differences of sums over samples: 0.5 points can come out as 0.50000000000000044.
   auto within_budget = [&](double loss) { return loss <= flags.budget + 1e-9; };
   // `what` says what changed, for the progress line: "int8", "+ layer", "- layer", "re-quantized".
-  auto measure = [&](const Model& candidate, const std::vector<std::string>& kept, const std::string& what) {
+  auto measure = [&](const Model& candidate, const std::vector<std::string>& kept,
+                     const std::string& what) {
     const double metric = meter.metric(candidate, "evaluate");
     const double loss = meter.loss(metric);
-    result.steps.push_back({{"step", what}, {"kept_fp32", kept}, {"metric", metric}, {"loss", loss}});
-    std::fprintf(stderr, "auto-fallback: %-50s %zu fp32 layer(s), loss %.4g %s (budget %.4g)\n", what.c_str(),
-                 kept.size(), loss, meter.unit(), flags.budget);
+    result.steps.push_back(
+        {{"step", what}, {"kept_fp32", kept}, {"metric", metric}, {"loss", loss}});
+    std::fprintf(stderr, "auto-fallback: %-50s %zu fp32 layer(s), loss %.4g %s (budget %.4g)\n",
+                 what.c_str(), kept.size(), loss, meter.unit(), flags.budget);
     return std::pair<double, double>{metric, loss};
   };
 

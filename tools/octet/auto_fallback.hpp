@@ -47,8 +47,9 @@ struct AutoFallbackResult {
 
 // Quantizes `model` (options, calibration as quantize_with_dataset) with as few fp32 layers as
 // the budget allows; prints each step on stderr.
-Model quantize_with_auto_fallback(const Model& model, quant::QuantizeOptions options, const data::Dataset* calib,
-                                  size_t calib_count, const DataOptions& calib_data, const AutoFallbackFlags& flags,
+Model quantize_with_auto_fallback(const Model& model, quant::QuantizeOptions options,
+                                  const data::Dataset* calib, size_t calib_count,
+                                  const DataOptions& calib_data, const AutoFallbackFlags& flags,
                                   QuantizationSummary& summary, AutoFallbackResult& result);
 
 }  // namespace octet::cli

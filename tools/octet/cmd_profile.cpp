@@ -65,14 +65,18 @@ std::string db(const nlohmann::json& value) {
 // The few lines a terminal needs: accuracy and latency per backend, the worst layers.
 void print_summary(const nlohmann::json& p) {
   std::printf("profile   %s vs %s on %s (%zu samples, %s)\n", p["model"].get<std::string>().c_str(),
-              p["ref"].get<std::string>().c_str(), p["data"].get<std::string>().c_str(), p["samples"].get<size_t>(),
-              p["modes"].dump().c_str());
+              p["ref"].get<std::string>().c_str(), p["data"].get<std::string>().c_str(),
+              p["samples"].get<size_t>(), p["modes"].dump().c_str());
   auto line = [](const nlohmann::json& s) {
-    std::string top1 = s.contains("top1") ? std::to_string(s["top1"].get<double>()).substr(0, 6) : "-";
-    std::printf("%-9s top-1 %s  latency %.3f ms  output SQNR %s dB  (%s%s)\n", s["name"].get<std::string>().c_str(),
-                top1.c_str(), s["latency_ms"]["median"].is_null() ? 0.0 : s["latency_ms"]["median"].get<double>(),
-                s.contains("output_sqnr_db") ? db(s["output_sqnr_db"]).c_str() : "-", s["isa"].get<std::string>().c_str(),
-                s["isa"].get<std::string>().empty() ? s["partition"].get<std::string>().c_str() : "");
+    std::string top1 =
+        s.contains("top1") ? std::to_string(s["top1"].get<double>()).substr(0, 6) : "-";
+    std::printf(
+        "%-9s top-1 %s  latency %.3f ms  output SQNR %s dB  (%s%s)\n",
+        s["name"].get<std::string>().c_str(), top1.c_str(),
+        s["latency_ms"]["median"].is_null() ? 0.0 : s["latency_ms"]["median"].get<double>(),
+        s.contains("output_sqnr_db") ? db(s["output_sqnr_db"]).c_str() : "-",
+        s["isa"].get<std::string>().c_str(),
+        s["isa"].get<std::string>().empty() ? s["partition"].get<std::string>().c_str() : "");
   };
   line(p["fp32"]);
   for (const auto& backend : p["backends"]) line(backend);
@@ -83,39 +87,55 @@ void print_summary(const nlohmann::json& p) {
     const auto& entry = layer["backends"][first];
     if (!entry.contains(mode) || entry[mode]["sqnr_db"].is_null()) continue;
     if (layer["op"] == "DequantizeLinear") continue;
-    worst.emplace_back(entry[mode]["sqnr_db"].get<double>(), layer["op"].get<std::string>() + " '" + layer["node"].get<std::string>() + "'");
+    worst.emplace_back(
+        entry[mode]["sqnr_db"].get<double>(),
+        layer["op"].get<std::string>() + " '" + layer["node"].get<std::string>() + "'");
   }
   std::sort(worst.begin(), worst.end());
   std::printf("worst layers by %s SQNR (%s):\n", mode, first.c_str());
   for (size_t i = 0; i < std::min<size_t>(5, worst.size()); ++i)
     std::printf("  %6.1f dB  %s\n", worst[i].first, worst[i].second.c_str());
-  std::printf("memory    peak RSS %.1f MB, fp32 activations held per sample %.1f KB\n",
-              static_cast<double>(p["memory"]["peak_rss_bytes"].get<size_t>()) / 1e6,
-              static_cast<double>(p["memory"]["reference_activation_bytes"].get<size_t>()) / 1024.0);
+  std::printf(
+      "memory    peak RSS %.1f MB, fp32 activations held per sample %.1f KB\n",
+      static_cast<double>(p["memory"]["peak_rss_bytes"].get<size_t>()) / 1e6,
+      static_cast<double>(p["memory"]["reference_activation_bytes"].get<size_t>()) / 1024.0);
 }
 
 }  // namespace
 
 Command add_profile_command(CLI::App& app) {
-  auto* sub = app.add_subcommand("profile", "Per-layer error, ranges and time of an int8 model against its fp32 reference");
+  auto* sub = app.add_subcommand(
+      "profile", "Per-layer error, ranges and time of an int8 model against its fp32 reference");
   auto o = std::make_shared<Options>();
   sub->add_option("model", o->model, "int8 model (.oct from octet quantize)")->required();
-  sub->add_option("--ref", o->ref, "The fp32 model it was quantized from (.onnx or .oct)")->required();
+  sub->add_option("--ref", o->ref, "The fp32 model it was quantized from (.onnx or .oct)")
+      ->required();
   add_data_options(*sub, o->data, "--data", true);
-  sub->add_option("--backend", o->backends, "int8 backend(s), comma-separated to profile them side by side (e.g. ref,cpu)")
+  sub->add_option("--backend", o->backends,
+                  "int8 backend(s), comma-separated to profile them side by side (e.g. ref,cpu)")
       ->capture_default_str();
-  sub->add_option("--mode", o->mode, "propagated: the int8 model on its own input; local: each layer fed the quantized "
-                                     "fp32 input (its own error); both")
-      ->capture_default_str()->check(CLI::IsMember({"propagated", "local", "both"}));
-  sub->add_option("--threads", o->threads, "Threads per kernel (cpu backend)")->capture_default_str()->check(CLI::Range(1, 256));
-  sub->add_option("--accumulator-bits", o->accumulator_bits, "Narrow accumulator width to count overflows against")
-      ->capture_default_str()->check(CLI::Range(8, 32));
-  sub->add_flag("--no-overflow", o->no_overflow, "Skip the pair-saturation / accumulator counts (a scalar pass per conv)");
-  sub->add_option("--timing-runs", o->timing_runs, "Samples that also get a timed run per model (median per layer)")
+  sub->add_option(
+         "--mode", o->mode,
+         "propagated: the int8 model on its own input; local: each layer fed the quantized "
+         "fp32 input (its own error); both")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"propagated", "local", "both"}));
+  sub->add_option("--threads", o->threads, "Threads per kernel (cpu backend)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  sub->add_option("--accumulator-bits", o->accumulator_bits,
+                  "Narrow accumulator width to count overflows against")
+      ->capture_default_str()
+      ->check(CLI::Range(8, 32));
+  sub->add_flag("--no-overflow", o->no_overflow,
+                "Skip the pair-saturation / accumulator counts (a scalar pass per conv)");
+  sub->add_option("--timing-runs", o->timing_runs,
+                  "Samples that also get a timed run per model (median per layer)")
       ->capture_default_str();
   sub->add_option("--json", o->json, "Write the whole profile as JSON");
   sub->add_option("--csv", o->csv, "Write one row per layer and backend as CSV");
-  sub->add_option("--html", o->html, "Write a self-contained HTML report (inline SVG, works offline)");
+  sub->add_option("--html", o->html,
+                  "Write a self-contained HTML report (inline SVG, works offline)");
   add_sensitivity_flags(*sub, o->sensitivity);
   return [o]() {
     const auto start = std::chrono::steady_clock::now();
@@ -131,14 +151,16 @@ Command add_profile_command(CLI::App& app) {
     const Model reference = load_model(o->ref);
     for (const auto& entry : reference.graph().initializers)
       if (entry.second.dtype() == DType::i8)
-        throw Error("--ref '" + o->ref + "' is a quantized model; give the fp32 model it was quantized from");
+        throw Error("--ref '" + o->ref +
+                    "' is a quantized model; give the fp32 model it was quantized from");
     const data::Dataset dataset = load_data(o->data);
     if (dataset.size() == 0) throw Error("dataset '" + dataset.name() + "' has no samples");
     const Graph& graph = tested.graph();
     const Shape& input_shape = graph.value_info(graph.inputs.at(0)).shape;
     if (static_cast<int64_t>(dataset.sample_elements()) != shape_elements(input_shape))
-      throw Error("dataset '" + dataset.name() + "' gives samples of shape " + shape_str(dataset.sample_shape()) +
-                  " but the model input '" + graph.inputs[0] + "' is " + shape_str(input_shape));
+      throw Error("dataset '" + dataset.name() + "' gives samples of shape " +
+                  shape_str(dataset.sample_shape()) + " but the model input '" + graph.inputs[0] +
+                  "' is " + shape_str(input_shape));
 
     ModelProfiler profiler(reference, tested, options);
     Tensor input(DType::f32, input_shape);
@@ -150,12 +172,13 @@ Command add_profile_command(CLI::App& app) {
     }
     progress.finish();
     const ProfileReport report = profiler.report();
-    ProfileRunInfo info{o->model, o->ref, o->data.spec,
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+    ProfileRunInfo info{
+        o->model, o->ref, o->data.spec,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
     nlohmann::json profile = profile_json(report, info);
     if (o->sensitivity.enabled)
-      profile["sensitivity"] = run_sensitivity(reference, tested, dataset, o->sensitivity, options.backends.front(),
-                                               o->threads);
+      profile["sensitivity"] = run_sensitivity(reference, tested, dataset, o->sensitivity,
+                                               options.backends.front(), o->threads);
     profile["files"] = {{"model_bytes", file_bytes(o->model)}, {"ref_bytes", file_bytes(o->ref)}};
     profile["memory"]["peak_rss_bytes"] = peak_rss_bytes();
     profile["suggestions"] = profile_suggestions(profile);

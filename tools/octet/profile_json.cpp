@@ -8,7 +8,9 @@ namespace {
 
 using nlohmann::json;
 
-json number(double value) { return std::isfinite(value) ? json(value) : json(); }
+json number(double value) {
+  return std::isfinite(value) ? json(value) : json();
+}
 
 json error_json(const quant::ErrorStats& e, const LayerReport& layer) {
   json j = {{"sqnr_db", number(e.sqnr_db())},
@@ -28,7 +30,8 @@ json error_json(const quant::ErrorStats& e, const LayerReport& layer) {
 json decomposition_json(const quant::ErrorStats& e, const quant::TensorHistogram& tensor) {
   const double total = e.mse();
   const double clip = tensor.clip_mse(), rounding = tensor.rounding_mse();
-  json j = {{"clip_mse", number(clip)}, {"rounding_mse", number(rounding)}, {"total_mse", number(total)}};
+  json j = {
+      {"clip_mse", number(clip)}, {"rounding_mse", number(rounding)}, {"total_mse", number(total)}};
   if (total > 0.0) {
     j["clip_share"] = number(std::min(1.0, clip / total));
     j["rounding_share"] = number(std::min(1.0, rounding / total));
@@ -40,7 +43,8 @@ json decomposition_json(const quant::ErrorStats& e, const quant::TensorHistogram
 json overflow_json(const quant::OverflowCounts& o) {
   return {{"pairs", o.pairs},
           {"saturated_pairs", o.saturated_pairs},
-          {"saturated_pair_fraction", o.pairs ? static_cast<double>(o.saturated_pairs) / static_cast<double>(o.pairs) : 0.0},
+          {"saturated_pair_fraction",
+           o.pairs ? static_cast<double>(o.saturated_pairs) / static_cast<double>(o.pairs) : 0.0},
           {"accumulators", o.outputs},
           {"final_overflows", o.final_overflows},
           {"partial_overflows", o.partial_overflows},
@@ -49,15 +53,16 @@ json overflow_json(const quant::OverflowCounts& o) {
 }
 
 json summary_json(const RunSummary& s) {
-  json j = {{"name", s.name},
-            {"isa", s.isa},
-            {"partition", s.partition},
-            {"arena_bytes", s.arena_bytes},
-            {"parameter_bytes", s.parameter_bytes},
-            {"latency_ms", {{"median", number(s.latency_median_ms)}, {"min", number(s.latency_min_ms)}}},
-            {"timed_runs", s.timed_runs},
-            {"quantize_ms", number(s.quantize_ms)},
-            {"dequantize_ms", number(s.dequantize_ms)}};
+  json j = {
+      {"name", s.name},
+      {"isa", s.isa},
+      {"partition", s.partition},
+      {"arena_bytes", s.arena_bytes},
+      {"parameter_bytes", s.parameter_bytes},
+      {"latency_ms", {{"median", number(s.latency_median_ms)}, {"min", number(s.latency_min_ms)}}},
+      {"timed_runs", s.timed_runs},
+      {"quantize_ms", number(s.quantize_ms)},
+      {"dequantize_ms", number(s.dequantize_ms)}};
   if (s.labelled) {
     j["top1"] = number(s.top1());
     j["labelled"] = s.labelled;
@@ -73,7 +78,9 @@ json summary_json(const RunSummary& s) {
 
 json histogram_json(const quant::Histogram& h) {
   const quant::BinnedCounts& bins = h.bins();
-  return {{"first_edge", bins.edge(bins.first_index)}, {"bin_width", bins.width()}, {"counts", bins.counts}};
+  return {{"first_edge", bins.edge(bins.first_index)},
+          {"bin_width", bins.width()},
+          {"counts", bins.counts}};
 }
 
 }  // namespace
@@ -92,7 +99,8 @@ json profile_json(const ProfileReport& report, const ProfileRunInfo& info) {
   j["accumulator_bits"] = report.accumulator_bits;
   j["output"] = report.output;
   j["metadata"] = report.metadata;
-  j["memory"] = {{"peak_rss_bytes", report.peak_rss_bytes}, {"reference_activation_bytes", report.reference_bytes}};
+  j["memory"] = {{"peak_rss_bytes", report.peak_rss_bytes},
+                 {"reference_activation_bytes", report.reference_bytes}};
   j["fp32"] = summary_json(report.fp32);
   j["backends"] = json::array();
   for (const auto& backend : report.backends) j["backends"].push_back(summary_json(backend));
@@ -101,12 +109,17 @@ json profile_json(const ProfileReport& report, const ProfileRunInfo& info) {
   for (const auto& tensor : report.tensors) tensor_of[tensor.fp32.value] = &tensor.fp32;
   j["layers"] = json::array();
   for (const LayerReport& layer : report.layers) {
-    json l = {{"index", layer.node_index},     {"node", layer.node},
-              {"op", layer.op},                {"value", layer.value},
-              {"reference", layer.reference},  {"int8", layer.int8},
-              {"macs", layer.macs},            {"weight_bytes", layer.weight_bytes},
+    json l = {{"index", layer.node_index},
+              {"node", layer.node},
+              {"op", layer.op},
+              {"value", layer.value},
+              {"reference", layer.reference},
+              {"int8", layer.int8},
+              {"macs", layer.macs},
+              {"weight_bytes", layer.weight_bytes},
               {"activation_bytes", layer.activation_bytes}};
-    if (layer.int8) l["qparams"] = {{"scale", layer.params.scale}, {"zero_point", layer.params.zero_point}};
+    if (layer.int8)
+      l["qparams"] = {{"scale", layer.params.scale}, {"zero_point", layer.params.zero_point}};
     auto tensor = layer.int8 ? tensor_of.find(layer.reference) : tensor_of.end();
     json backends = json::object();
     for (size_t b = 0; b < layer.backends.size(); ++b) {
@@ -116,11 +129,14 @@ json profile_json(const ProfileReport& report, const ProfileRunInfo& info) {
                 {"min_ms", number(entry.min_ms)},
                 {"timed_runs", entry.timed_runs},
                 {"gops", layer.macs > 0 ? number(entry.gops) : json()}};
-      for (const auto& [name, stats] : {std::pair<const char*, const std::optional<quant::ErrorStats>*>{"propagated", &entry.propagated},
-                                        {"local", &entry.local}}) {
+      for (const auto& [name, stats] :
+           {std::pair<const char*, const std::optional<quant::ErrorStats>*>{"propagated",
+                                                                            &entry.propagated},
+            {"local", &entry.local}}) {
         if (!stats->has_value()) continue;
         e[name] = error_json(**stats, layer);
-        if (tensor != tensor_of.end() && (layer.op == "QConv" || layer.op == "QGemm" || layer.op == "QAdd"))
+        if (tensor != tensor_of.end() &&
+            (layer.op == "QConv" || layer.op == "QGemm" || layer.op == "QAdd"))
           e[name]["decomposition"] = decomposition_json(**stats, *tensor->second);
       }
       if (entry.overflow) e["overflow"] = overflow_json(*entry.overflow);
@@ -164,11 +180,15 @@ json profile_json(const ProfileReport& report, const ProfileRunInfo& info) {
     a["ran_on"] = ran;
     if (d.int8) {
       auto multiplier = [](const kernels::QuantizedMultiplier& m) {
-        return json{{"multiplier", m.multiplier}, {"shift", m.shift}, {"real", quant::dequantize_multiplier(m)}};
+        return json{{"multiplier", m.multiplier},
+                    {"shift", m.shift},
+                    {"real", quant::dequantize_multiplier(m)}};
       };
       a["a"] = {{"value", d.a}, {"scale", d.a_params.scale}, {"zero_point", d.a_params.zero_point}};
       a["b"] = {{"value", d.b}, {"scale", d.b_params.scale}, {"zero_point", d.b_params.zero_point}};
-      a["output"] = {{"value", d.output}, {"scale", d.output_params.scale}, {"zero_point", d.output_params.zero_point}};
+      a["output"] = {{"value", d.output},
+                     {"scale", d.output_params.scale},
+                     {"zero_point", d.output_params.zero_point}};
       a["scale_ratio"] = number(d.scale_ratio);
       a["bits_lost"] = number(d.bits_lost);
       a["finer_input"] = d.finer;
@@ -211,17 +231,40 @@ json at(const json& object, const std::string& path) {
 }  // namespace
 
 std::string profile_csv(const json& profile) {
-  static const std::vector<std::string> kLayerColumns = {"index", "node", "op", "value", "reference", "macs",
-                                                         "weight_bytes", "activation_bytes", "qparams.scale",
+  static const std::vector<std::string> kLayerColumns = {"index",
+                                                         "node",
+                                                         "op",
+                                                         "value",
+                                                         "reference",
+                                                         "macs",
+                                                         "weight_bytes",
+                                                         "activation_bytes",
+                                                         "qparams.scale",
                                                          "qparams.zero_point"};
   static const std::vector<std::string> kBackendColumns = {
-      "ran_on", "time_ms", "gops",
-      "propagated.sqnr_db", "propagated.mse", "propagated.max_error_lsb", "propagated.differ_fraction",
-      "propagated.cosine", "propagated.mean_error",
-      "propagated.decomposition.clip_share", "propagated.decomposition.rounding_share",
-      "local.sqnr_db", "local.mse", "local.max_error_lsb", "local.differ_fraction", "local.cosine", "local.mean_error",
-      "local.decomposition.clip_share", "local.decomposition.rounding_share",
-      "overflow.saturated_pairs", "overflow.pairs", "overflow.final_overflows", "overflow.partial_overflows",
+      "ran_on",
+      "time_ms",
+      "gops",
+      "propagated.sqnr_db",
+      "propagated.mse",
+      "propagated.max_error_lsb",
+      "propagated.differ_fraction",
+      "propagated.cosine",
+      "propagated.mean_error",
+      "propagated.decomposition.clip_share",
+      "propagated.decomposition.rounding_share",
+      "local.sqnr_db",
+      "local.mse",
+      "local.max_error_lsb",
+      "local.differ_fraction",
+      "local.cosine",
+      "local.mean_error",
+      "local.decomposition.clip_share",
+      "local.decomposition.rounding_share",
+      "overflow.saturated_pairs",
+      "overflow.pairs",
+      "overflow.final_overflows",
+      "overflow.partial_overflows",
       "overflow.accumulator_bits_needed"};
   std::string csv;
   for (const auto& column : kLayerColumns) csv += column + ",";

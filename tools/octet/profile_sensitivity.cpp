@@ -2,24 +2,28 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 
 #include "engine/data/dataset_spec.hpp"
 #include "engine/sensitivity.hpp"
 #include "graph/error.hpp"
 #include "quant/observer.hpp"
-#include "tools/octet/progress.hpp"
 #include "tools/octet/number_text.hpp"
+#include "tools/octet/progress.hpp"
 
 namespace octet::cli {
 namespace {
 
 using nlohmann::json;
 
-json number(double value) { return std::isfinite(value) ? json(value) : json(); }
-json optional_number(const std::optional<double>& value) { return value ? number(*value) : json(); }
+json number(double value) {
+  return std::isfinite(value) ? json(value) : json();
+}
+json optional_number(const std::optional<double>& value) {
+  return value ? number(*value) : json();
+}
 
 std::vector<std::string> observer_list(const std::string& text) {
   if (text == "none") return {};
@@ -48,15 +52,22 @@ json trial_json(const SensitivityTrial& t) {
 }  // namespace
 
 void add_sensitivity_flags(CLI::App& app, SensitivityFlags& f) {
-  app.add_flag("--sensitivity", f.enabled, "Rank layers by what keeping each one in fp32 (or giving its output "
-                                           "another observer's range) recovers");
-  app.add_option("--sensitivity-samples", f.samples, "Evaluation samples per sensitivity trial (the first N of --data)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--sensitivity-observers", f.observers, "Observer trials per layer output: all, none, or a list")
+  app.add_flag("--sensitivity", f.enabled,
+               "Rank layers by what keeping each one in fp32 (or giving its output "
+               "another observer's range) recovers");
+  app.add_option("--sensitivity-samples", f.samples,
+                 "Evaluation samples per sensitivity trial (the first N of --data)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--sensitivity-observers", f.observers,
+                 "Observer trials per layer output: all, none, or a list")
       ->capture_default_str();
-  app.add_option("--sensitivity-calib", f.calib, "Calibration data for the observer trials (default: --data)");
-  app.add_option("--sensitivity-calib-count", f.calib_count, "Calibration samples for the observer trials")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--sensitivity-calib", f.calib,
+                 "Calibration data for the observer trials (default: --data)");
+  app.add_option("--sensitivity-calib-count", f.calib_count,
+                 "Calibration samples for the observer trials")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 json run_sensitivity(const Model& reference, const Model& tested, const data::Dataset& data,
@@ -66,7 +77,8 @@ json run_sensitivity(const Model& reference, const Model& tested, const data::Da
   options.threads = threads;
   options.observers = observer_list(flags.observers);
   auto scheme = tested.graph().metadata.find("octet.quantization.activations");
-  options.symmetric_activations = scheme != tested.graph().metadata.end() && scheme->second == "symmetric";
+  options.symmetric_activations =
+      scheme != tested.graph().metadata.end() && scheme->second == "symmetric";
 
   data::Dataset calib_storage;
   const data::Dataset* calib = &data;
@@ -74,7 +86,8 @@ json run_sensitivity(const Model& reference, const Model& tested, const data::Da
     calib_storage = data::load_dataset(flags.calib);
     if (calib_storage.sample_elements() != data.sample_elements())
       throw Error("--sensitivity-calib '" + flags.calib + "' gives samples of shape " +
-                  shape_str(calib_storage.sample_shape()) + ", unlike --data's " + shape_str(data.sample_shape()));
+                  shape_str(calib_storage.sample_shape()) + ", unlike --data's " +
+                  shape_str(data.sample_shape()));
     calib = &calib_storage;
   }
   SensitivitySamples samples;
@@ -82,12 +95,16 @@ json run_sensitivity(const Model& reference, const Model& tested, const data::Da
   samples.fill = [&data](size_t i, Tensor& input) { data.sample(i, input.mutable_data<float>()); };
   if (data.has_labels()) samples.label = [&data](size_t i) { return data.label(i); };
   samples.calibration_count = std::min(flags.calib_count, calib->size());
-  samples.fill_calibration = [calib](size_t i, Tensor& input) { calib->sample(i, input.mutable_data<float>()); };
+  samples.fill_calibration = [calib](size_t i, Tensor& input) {
+    calib->sample(i, input.mutable_data<float>());
+  };
 
   std::unique_ptr<Progress> live;
   const SensitivityReport report =
       analyze_sensitivity(reference, tested, samples, options, [&](size_t done, size_t total) {
-        if (!live) live = std::make_unique<Progress>("sensitivity (" + std::to_string(total) + " trials)", total);
+        if (!live)
+          live = std::make_unique<Progress>("sensitivity (" + std::to_string(total) + " trials)",
+                                            total);
         live->update(done);
       });
   if (live) live->finish();
@@ -116,16 +133,21 @@ void print_sensitivity(const json& s) {
     return value.is_null() ? std::string("-") : number_text(value.get<double>(), format);
   };
   std::printf("sensitivity on %s (%zu samples): int8 output SQNR %s dB, top-1 %s (fp32 %s)\n",
-              s["backend"].get<std::string>().c_str(), s["samples"].get<size_t>(), text(s["base_sqnr_db"], NumberSpec{'f', 1, ""}).c_str(),
-              text(s["base_top1"], NumberSpec{'f', 4, ""}).c_str(), text(s["fp32_top1"], NumberSpec{'f', 4, ""}).c_str());
+              s["backend"].get<std::string>().c_str(), s["samples"].get<size_t>(),
+              text(s["base_sqnr_db"], NumberSpec{'f', 1, ""}).c_str(),
+              text(s["base_top1"], NumberSpec{'f', 4, ""}).c_str(),
+              text(s["fp32_top1"], NumberSpec{'f', 4, ""}).c_str());
   size_t shown = 0;
   for (const json& entry : s["ranking"]) {
     if (shown++ == 8) break;
     const json& top1 = entry["recovered_top1"];
-    std::printf("  %2zu. %-8s %-40s %-22s recovers %s dB SQNR, %s top-1 points\n", shown,
-                entry["op"].get<std::string>().c_str(), entry["layer"].get<std::string>().c_str(),
-                entry["fix"].get<std::string>().c_str(), text(entry["recovered_sqnr_db"], NumberSpec{'f', 1, "", true}).c_str(),
-                text(top1.is_null() ? top1 : json(100.0 * top1.get<double>()), NumberSpec{'f', 1, "", true}).c_str());
+    std::printf(
+        "  %2zu. %-8s %-40s %-22s recovers %s dB SQNR, %s top-1 points\n", shown,
+        entry["op"].get<std::string>().c_str(), entry["layer"].get<std::string>().c_str(),
+        entry["fix"].get<std::string>().c_str(),
+        text(entry["recovered_sqnr_db"], NumberSpec{'f', 1, "", true}).c_str(),
+        text(top1.is_null() ? top1 : json(100.0 * top1.get<double>()), NumberSpec{'f', 1, "", true})
+            .c_str());
   }
 }
 

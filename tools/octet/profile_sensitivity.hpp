@@ -23,8 +23,9 @@ struct SensitivityFlags {
 void add_sensitivity_flags(CLI::App& app, SensitivityFlags& flags);
 
 // Runs the analysis on `backend` and returns it as JSON ("ranking", "trials", "base", ...).
-nlohmann::json run_sensitivity(const Model& reference, const Model& tested, const data::Dataset& data,
-                               const SensitivityFlags& flags, const std::string& backend, int threads);
+nlohmann::json run_sensitivity(const Model& reference, const Model& tested,
+                               const data::Dataset& data, const SensitivityFlags& flags,
+                               const std::string& backend, int threads);
 
 void print_sensitivity(const nlohmann::json& sensitivity);
 

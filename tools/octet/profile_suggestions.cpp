@@ -1,22 +1,25 @@
 #include "tools/octet/profile_suggestions.hpp"
-#include "tools/octet/number_text.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <string>
+
+#include "tools/octet/number_text.hpp"
 
 namespace octet::cli {
 namespace {
 
 using nlohmann::json;
 
-std::string fmt(double value, NumberSpec spec = {'f', 1, ""}) { return number_text(value, spec); }
+std::string fmt(double value, NumberSpec spec = {'f', 1, ""}) {
+  return number_text(value, spec);
+}
 
 double get(const json& object, const char* key, double fallback = 0.0) {
   return object.contains(key) && object[key].is_number() ? object[key].get<double>() : fallback;
 }
 
-json suggestion(const std::string& kind, const std::string& text, const std::string& flag, json measured) {
+json suggestion(const std::string& kind, const std::string& text, const std::string& flag,
+                json measured) {
   return {{"kind", kind}, {"text", text}, {"flag", flag}, {"measured", std::move(measured)}};
 }
 
@@ -36,30 +39,39 @@ json profile_suggestions(const json& p) {
     std::string keep, effects;
     json measured = json::array();
     for (const json& entry : p["sensitivity"]["ranking"]) {
-      const double recovered = entry["recovered_sqnr_db"].is_null() ? 1e9 : entry["recovered_sqnr_db"].get<double>();
+      const double recovered =
+          entry["recovered_sqnr_db"].is_null() ? 1e9 : entry["recovered_sqnr_db"].get<double>();
       if (recovered < kWorthwhileDb) continue;
       const std::string fix = entry["fix"];
       if (fix == "fp32") {
         keep += (keep.empty() ? "" : ",") + entry["layer"].get<std::string>();
         effects += (effects.empty() ? "" : ", ") + entry["layer"].get<std::string>() + " " +
-                   (entry["recovered_sqnr_db"].is_null() ? std::string("exact") : fmt(recovered, NumberSpec{'f', 1, " dB", true}));
+                   (entry["recovered_sqnr_db"].is_null()
+                        ? std::string("exact")
+                        : fmt(recovered, NumberSpec{'f', 1, " dB", true}));
         measured.push_back(entry);
       } else {
-        out.push_back(suggestion("observer", "Give the output of " + entry["op"].get<std::string>() + " '" +
-                                                 entry["layer"].get<std::string>() + "' the " + fix.substr(9) +
-                                                 " observer's range: output SQNR " +
-                                                 (entry["recovered_sqnr_db"].is_null() ? std::string("becomes exact")
-                                                                                       : fmt(recovered, NumberSpec{'f', 1, " dB", true})) +
-                                                 " (a per-tensor observer; re-quantize with --observer " + fix.substr(9) +
-                                                 " if several tensors agree).",
+        out.push_back(suggestion("observer",
+                                 "Give the output of " + entry["op"].get<std::string>() + " '" +
+                                     entry["layer"].get<std::string>() + "' the " + fix.substr(9) +
+                                     " observer's range: output SQNR " +
+                                     (entry["recovered_sqnr_db"].is_null()
+                                          ? std::string("becomes exact")
+                                          : fmt(recovered, NumberSpec{'f', 1, " dB", true})) +
+                                     " (a per-tensor observer; re-quantize with --observer " +
+                                     fix.substr(9) + " if several tensors agree).",
                                  "--observer " + fix.substr(9), entry));
       }
     }
     if (!keep.empty())
-      out.push_back(suggestion("keep-float", "Keep in fp32 the layers whose float version alone recovers at least 1 dB "
-                                             "of output SQNR (" + effects + "); octet quantize --auto-fallback BUDGET "
-                                             "searches the fewest that meet an accuracy budget.",
-                               "--keep-float " + keep, measured));
+      out.push_back(
+          suggestion("keep-float",
+                     "Keep in fp32 the layers whose float version alone recovers at least 1 dB "
+                     "of output SQNR (" +
+                         effects +
+                         "); octet quantize --auto-fallback BUDGET "
+                         "searches the fewest that meet an accuracy budget.",
+                     "--keep-float " + keep, measured));
   } else {
     std::string worst;
     double worst_db = 1e9;
@@ -67,12 +79,15 @@ json profile_suggestions(const json& p) {
       if (layer["op"] != "QConv" && layer["op"] != "QGemm" && layer["op"] != "QAdd") continue;
       const json& entry = layer["backends"][first];
       if (!entry.contains(mode) || entry[mode]["sqnr_db"].is_null()) continue;
-      if (entry[mode]["sqnr_db"].get<double>() < worst_db) worst_db = entry[mode]["sqnr_db"], worst = layer["node"];
+      if (entry[mode]["sqnr_db"].get<double>() < worst_db)
+        worst_db = entry[mode]["sqnr_db"], worst = layer["node"];
     }
     if (!worst.empty())
-      out.push_back(suggestion("keep-float", "Lowest " + std::string(mode) + " SQNR: '" + worst + "' (" +
-                                                 fmt(worst_db, NumberSpec{'f', 1, " dB"}) + "). Run with --sensitivity to measure what "
-                                                 "keeping it in fp32 recovers.",
+      out.push_back(suggestion("keep-float",
+                               "Lowest " + std::string(mode) + " SQNR: '" + worst + "' (" +
+                                   fmt(worst_db, NumberSpec{'f', 1, " dB"}) +
+                                   "). Run with --sensitivity to measure what "
+                                   "keeping it in fp32 recovers.",
                                "--keep-float " + worst, nullptr));
   }
 
@@ -80,13 +95,16 @@ json profile_suggestions(const json& p) {
   for (const json& tensor : p["tensors"]) {
     const double clipped = get(tensor, "clipped_fraction");
     if (clipped < 0.01) continue;
-    out.push_back(suggestion("range", "'" + tensor["value"].get<std::string>() + "': " + fmt(100 * clipped, NumberSpec{'f', 1, "%"}) +
-                                          " of the fp32 values fall outside the int8 range [" +
-                                          fmt(tensor["range"][0].get<double>(), NumberSpec{'g', 4, ""}) + ", " +
-                                          fmt(tensor["range"][1].get<double>(), NumberSpec{'g', 4, ""}) +
-                                          "] (clipping MSE " + fmt(get(tensor, "clip_mse"), NumberSpec{'g', 3, ""}) +
-                                          "): calibrate on more representative data or try another observer.",
-                             "--observer", nullptr));
+    out.push_back(
+        suggestion("range",
+                   "'" + tensor["value"].get<std::string>() +
+                       "': " + fmt(100 * clipped, NumberSpec{'f', 1, "%"}) +
+                       " of the fp32 values fall outside the int8 range [" +
+                       fmt(tensor["range"][0].get<double>(), NumberSpec{'g', 4, ""}) + ", " +
+                       fmt(tensor["range"][1].get<double>(), NumberSpec{'g', 4, ""}) +
+                       "] (clipping MSE " + fmt(get(tensor, "clip_mse"), NumberSpec{'g', 3, ""}) +
+                       "): calibrate on more representative data or try another observer.",
+                   "--observer", nullptr));
   }
 
   // Bias correction: a layer whose local error is mostly a constant offset.
@@ -97,19 +115,24 @@ json profile_suggestions(const json& p) {
     const double mse = get(entry[mode], "mse"), mean = get(entry[mode], "mean_error");
     if (mse <= 0.0 || mean * mean < 0.25 * mse) continue;
     const double gain = -10.0 * std::log10(1.0 - mean * mean / mse);
-    out.push_back(suggestion("bias-correction", "'" + layer["node"].get<std::string>() + "': " +
-                                                    fmt(100 * mean * mean / mse, NumberSpec{'f', 0, "%"}) + " of its " + mode +
-                                                    " error is a constant offset (mean " + fmt(mean, NumberSpec{'g', 3, ""}) +
-                                                    "); removing it would gain about " + fmt(gain, NumberSpec{'f', 1, " dB"}) + ".",
-                             "--bias-correction", json{{"layer", layer["node"]}, {"estimated_gain_db", gain}}));
+    out.push_back(suggestion(
+        "bias-correction",
+        "'" + layer["node"].get<std::string>() +
+            "': " + fmt(100 * mean * mean / mse, NumberSpec{'f', 0, "%"}) + " of its " + mode +
+            " error is a constant offset (mean " + fmt(mean, NumberSpec{'g', 3, ""}) +
+            "); removing it would gain about " + fmt(gain, NumberSpec{'f', 1, " dB"}) + ".",
+        "--bias-correction", json{{"layer", layer["node"]}, {"estimated_gain_db", gain}}));
   }
 
   // Cross-layer equalization helps per-tensor weights, whose one scale serves every channel.
-  const std::string weights = p.contains("metadata") ? p["metadata"].value("octet.quantization.weights", "") : "";
+  const std::string weights =
+      p.contains("metadata") ? p["metadata"].value("octet.quantization.weights", "") : "";
   if (weights == "per-tensor")
-    out.push_back(suggestion("cle", "Weights are quantized per tensor: cross-layer equalization evens out the channel "
-                                    "ranges first (or use --weights per-channel).",
-                             "--cle", nullptr));
+    out.push_back(suggestion(
+        "cle",
+        "Weights are quantized per tensor: cross-layer equalization evens out the channel "
+        "ranges first (or use --weights per-channel).",
+        "--cle", nullptr));
 
   // Integer widths: a narrower accumulator (an NPU's) and AVX2's int16 pair sums.
   const int bits = p.value("accumulator_bits", 24);
@@ -118,12 +141,14 @@ json profile_suggestions(const json& p) {
     if (!entry.contains("overflow")) continue;
     const json& o = entry["overflow"];
     if (o["partial_overflows"].get<uint64_t>() > 0)
-      out.push_back(suggestion("accumulator", "'" + layer["node"].get<std::string>() + "' needs a " +
-                                                  std::to_string(o["accumulator_bits_needed"].get<int>()) +
-                                                  "-bit accumulator: " + std::to_string(o["partial_overflows"].get<uint64_t>()) +
-                                                  " of " + std::to_string(o["accumulators"].get<uint64_t>()) +
-                                                  " sums would overflow a " + std::to_string(bits) + "-bit one.",
-                               "", nullptr));
+      out.push_back(suggestion(
+          "accumulator",
+          "'" + layer["node"].get<std::string>() + "' needs a " +
+              std::to_string(o["accumulator_bits_needed"].get<int>()) +
+              "-bit accumulator: " + std::to_string(o["partial_overflows"].get<uint64_t>()) +
+              " of " + std::to_string(o["accumulators"].get<uint64_t>()) +
+              " sums would overflow a " + std::to_string(bits) + "-bit one.",
+          "", nullptr));
   }
   uint64_t pairs = 0, saturated = 0;
   for (const json& layer : p["layers"]) {
@@ -133,10 +158,13 @@ json profile_suggestions(const json& p) {
     saturated += entry["overflow"]["saturated_pairs"].get<uint64_t>();
   }
   if (saturated > 0)
-    out.push_back(suggestion("weight-bits", fmt(100.0 * static_cast<double>(saturated) / static_cast<double>(pairs), NumberSpec{'f', 3, "%"}) +
-                                                " of the u8×s8 pairs would saturate vpmaddubsw's int16 sum: the AVX2 path "
-                                                "takes the exact split for these weights; 7-bit weights avoid it.",
-                             "--weight-bits 7", nullptr));
+    out.push_back(
+        suggestion("weight-bits",
+                   fmt(100.0 * static_cast<double>(saturated) / static_cast<double>(pairs),
+                       NumberSpec{'f', 3, "%"}) +
+                       " of the u8×s8 pairs would saturate vpmaddubsw's int16 sum: the AVX2 path "
+                       "takes the exact split for these weights; 7-bit weights avoid it.",
+                   "--weight-bits 7", nullptr));
   return out;
 }
 

@@ -12,7 +12,8 @@ std::string html_escape(const std::string& text);
 
 struct BarSeries {
   std::string name, color;
-  std::vector<std::optional<double>> values;  // one per row; nullopt: no bar; +inf: drawn to the axis end, "∞"
+  std::vector<std::optional<double>>
+      values;  // one per row; nullopt: no bar; +inf: drawn to the axis end, "∞"
 };
 
 // One row per label, one bar per series. `unit` labels the axis ("dB", "ms"). Values above
