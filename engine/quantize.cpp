@@ -26,7 +26,9 @@ void check_options(const quant::QuantizeOptions& options) {
 Model equalized(const Model& model, const quant::QuantizeOptions& options, quant::EqualizationReport& report) {
   if (!options.cross_layer_equalization) return model;
   Graph graph = model.graph();
-  report = quant::equalize_cross_layer(graph);
+  quant::EqualizationOptions equalization;
+  equalization.relax_relu6 = options.cle_relax_relu6;
+  report = quant::equalize_cross_layer(graph, equalization);
   return Model::from_graph(std::move(graph), false);
 }
 
@@ -34,7 +36,10 @@ void record_settings(Graph& graph, const quant::QuantizeOptions& options, const 
   graph.metadata["octet.quantization.target"] = options.target;
   graph.metadata["octet.quantization.cross_layer_equalization"] = options.cross_layer_equalization ? "on" : "off";
   if (options.cross_layer_equalization)
+  {
     graph.metadata["octet.quantization.cross_layer_equalization_pairs"] = std::to_string(cle.equalized.size());
+    graph.metadata["octet.quantization.cross_layer_equalization_relaxed_relu6"] = std::to_string(cle.relaxed.size());
+  }
   if (!options.bias_correction) graph.metadata["octet.quantization.bias_correction"] = "off";
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "graph/error.hpp"
 
@@ -61,12 +62,28 @@ std::vector<float> channel_absmax(const Node& node, const Tensor& weight, Side s
 bool is_linear_layer(const Node& node) { return node.op == "Conv" || node.op == "Gemm"; }
 
 // act(y / s) = act(y) / s for every s > 0: no activation, or a clamp to [0 or -inf, +inf].
-bool positively_homogeneous(const Node& node, std::string& why) {
-  if (!node.attrs.has("activation")) return true;
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+
+std::string format_bound(float value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// A fused Clip(0, c) with finite c > 0: ReLU6 and its kin.
+bool is_relu_n(const Node& node) {
+  if (!node.attrs.has("activation")) return false;
   const float low = node.attrs.get_float("activation_min", 0.0f);
-  const float high = node.attrs.get_float("activation_max", std::numeric_limits<float>::infinity());
-  const bool ok = (low == 0.0f || low == -std::numeric_limits<float>::infinity()) &&
-                  high == std::numeric_limits<float>::infinity();
+  const float high = node.attrs.get_float("activation_max", kInfinity);
+  return low == 0.0f && std::isfinite(high) && high > 0.0f;
+}
+
+bool positively_homogeneous(const Node& node, bool accept_relu6, std::string& why) {
+  if (!node.attrs.has("activation")) return true;
+  if (accept_relu6 && is_relu_n(node)) return true;
+  const float low = node.attrs.get_float("activation_min", 0.0f);
+  const float high = node.attrs.get_float("activation_max", kInfinity);
+  const bool ok = (low == 0.0f || low == -kInfinity) && high == kInfinity;
   if (!ok)
     why = "fused " + node.attrs.get_string("activation", "?") + " [" + std::to_string(low) + ", " +
           std::to_string(high) + "] is not positively homogeneous (a per-channel clip bound would be needed)";
@@ -74,11 +91,11 @@ bool positively_homogeneous(const Node& node, std::string& why) {
 }
 
 // Why `node` cannot have its output channels rescaled ("" if it can).
-std::string first_layer_problem(const Graph& graph, const Node& node) {
+std::string first_layer_problem(const Graph& graph, const Node& node, bool accept_relu6) {
   const Tensor* weight = float_initializer(graph, node, 1);
   if (!weight) return "weights are not a float constant";
   std::string why;
-  if (!positively_homogeneous(node, why)) return why;
+  if (!positively_homogeneous(node, accept_relu6, why)) return why;
   if (!node.has_input(2)) return "";
   const Tensor* bias = float_initializer(graph, node, 2);
   if (!bias) return "bias is not a float constant";
@@ -124,7 +141,8 @@ void scale_weights(Graph& graph, Node& node, Side side, const std::vector<float>
 
 }  // namespace
 
-std::vector<ScalablePair> find_scalable_pairs(const Graph& graph, std::vector<std::string>* skipped) {
+std::vector<ScalablePair> find_scalable_pairs(const Graph& graph, std::vector<std::string>* skipped,
+                                              bool accept_relu6) {
   std::vector<ScalablePair> pairs;
   auto skip = [&](const Node& node, const std::string& why) {
     if (skipped) skipped->push_back(node.label() + " -> '" + node.outputs[0] + "': " + why);
@@ -138,7 +156,7 @@ std::vector<ScalablePair> find_scalable_pairs(const Graph& graph, std::vector<st
     if (readers.size() != 1) { skip(first, "read by " + std::to_string(readers.size()) + " nodes"); continue; }
     const Node& second = graph.nodes[readers[0]];
     std::string why = second_layer_problem(graph, second, value);
-    if (why.empty()) why = first_layer_problem(graph, first);
+    if (why.empty()) why = first_layer_problem(graph, first, accept_relu6);
     if (!why.empty()) { skip(first, why); continue; }
     int64_t produced = 0, read = 0;
     weight_channels(first, graph.initializer(first.inputs[1])->shape(), Side::output, produced);
@@ -188,7 +206,15 @@ void scale_pair_channels(Graph& graph, const ScalablePair& pair, const std::vect
 
 EqualizationReport equalize_cross_layer(Graph& graph, const EqualizationOptions& options) {
   EqualizationReport report;
-  const std::vector<ScalablePair> pairs = find_scalable_pairs(graph, &report.skipped);
+  const std::vector<ScalablePair> pairs = find_scalable_pairs(graph, &report.skipped, options.relax_relu6);
+  for (const ScalablePair& pair : pairs) {
+    Node& first = graph.nodes[pair.first];
+    if (!is_relu_n(first)) continue;
+    report.relaxed.push_back(first.label() + ": " + first.attrs.get_string("activation", "Clip") + " [0, " +
+                             format_bound(first.attrs.get_float("activation_max", kInfinity)) + "] -> Relu");
+    first.attrs.set("activation", std::string("Relu"));
+    first.attrs.set("activation_max", kInfinity);
+  }
   for (const ScalablePair& pair : pairs)
     report.equalized.push_back(graph.nodes[pair.first].label() + " -> " + graph.nodes[pair.second].label() + " (" +
                                std::to_string(pair.channels) + " channels)");

@@ -16,10 +16,15 @@
 // input) and is not a graph output: a value read by an Add (a residual skip) or by several nodes
 // would need every reader rescaled consistently, and the skip path's other operand too, so such
 // values are left alone (and reported). A fused activation must be positively homogeneous:
-// none, Relu, or Clip with min 0 (or -inf) and max +inf. ReLU6 (Clip 0..6) is skipped, since
-// scaling through it would need a per-channel clip bound max * s_c, which neither the graph
-// attribute nor the int8 kernels can express. Grouped and depthwise convolutions are handled: an
-// input channel of B maps to the weights of its group's output channels only.
+// none, Relu, or Clip with min 0 (or -inf) and max +inf. ReLU6 (Clip 0..c) is not: scaling
+// through it exactly would need a per-channel clip bound c / s_c, which neither the graph
+// attribute nor a per-tensor NPU can express. By default such a clip is relaxed to a ReLU, as
+// Nagel et al. (section 5) and AIMET do for MobileNetV2: the equalized function then differs from
+// the original only where an activation exceeded c (on the bundled MobileNetV2 this costs 0.15
+// points of fp32 top-1 and is what lets per-tensor weights work at all, see
+// docs/per_tensor_ptq.md); `relax_relu6 = false` skips such pairs instead. Grouped and depthwise
+// convolutions are handled: an input channel of B maps to the weights of its group's output
+// channels only.
 #include <string>
 #include <vector>
 
@@ -38,7 +43,10 @@ struct ScalablePair {
 // Every qualifying pair, in node order. `skipped` (optional) receives one line per Conv/Gemm
 // output that was considered and refused, saying why ("Conv 'a' -> 'v': read by 2 nodes").
 // The graph must be shape-inferred (a Model's graph is).
-std::vector<ScalablePair> find_scalable_pairs(const Graph& graph, std::vector<std::string>* skipped = nullptr);
+// With `accept_relu6`, a first node with a fused Clip(0, c) qualifies (equalize_cross_layer
+// relaxes the clip before scaling).
+std::vector<ScalablePair> find_scalable_pairs(const Graph& graph, std::vector<std::string>* skipped = nullptr,
+                                              bool accept_relu6 = false);
 
 // Absmax of each output channel of the pair's first node and of each input channel of its
 // second node (one value per shared channel).
@@ -56,11 +64,14 @@ struct EqualizationOptions {
   // other: sweep all pairs until no scale moves more than `tolerance` from 1.
   int max_iterations = 50;
   double tolerance = 1e-3;
+  // Relax a fused Clip(0, c) between a pair to a ReLU so the pair can be equalized (see above).
+  bool relax_relu6 = true;
 };
 
 struct EqualizationReport {
   std::vector<std::string> equalized;  // "Conv 'a' -> Conv 'b' (32 channels)"
   std::vector<std::string> skipped;    // as find_scalable_pairs reports them
+  std::vector<std::string> relaxed;    // "Conv 'a': Clip [0, 6] -> Relu"
   int iterations = 0;                  // sweeps over all pairs until the scales settled
 };
 

@@ -31,6 +31,8 @@ struct QuantizeOptions {
   // (quant/cross_layer_equalization.hpp), empirical bias correction of the int8 graph after it
   // (engine/bias_correction.hpp, static mode only).
   bool cross_layer_equalization = false;
+  // With CLE: relax ReLU6 between equalized pairs to ReLU (true), or leave such pairs alone.
+  bool cle_relax_relu6 = true;
   bool bias_correction = false;
   // What the model is for, recorded in its metadata: "cpu", or "npu" (a per-tensor-only
   // accelerator, which needs per_channel_weights = false).

@@ -120,4 +120,14 @@ TEST(PtqBundledModelSlow, BiasCorrectionKeepsPerTensorAccuracyAndLowersTheMeanSh
   EXPECT_LT(shift_after, 0.5 * shift_before);
 }
 
+// Issue 5's acceptance on the bundled ResNet: per-tensor weights with CLE and bias correction
+// within 1.0 top-1 point of fp32 (tests/tools/test_bundled_mobilenetv2.cpp does MobileNetV2).
+TEST(PtqBundledModelSlow, PerTensorWithCleAndBiasCorrectionIsWithinOnePointOfFp32) {
+  const Model fp32 = Model::from_graph(import_onnx_file(kModel));
+  const double reference = top1(fp32), corrected = top1(quantized(fp32, true, true));
+  std::printf("bundled ResNet, full test set: fp32 %.2f%%, per-tensor + CLE + bias correction %.2f%%\n",
+              100 * reference, 100 * corrected);
+  EXPECT_LE(reference - corrected, 0.01);
+}
+
 }  // namespace

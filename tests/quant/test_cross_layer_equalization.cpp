@@ -1,6 +1,6 @@
 // Cross-Layer Equalization: the fp32 function is unchanged (random graphs with plain, grouped,
 // depthwise and Gemm pairs, chains, the bundled ResNet), channel ranges become equal, and values
-// read by an Add, by several nodes or through ReLU6 are left alone.
+// read by an Add or by several nodes are left alone; ReLU6 is relaxed to ReLU (or left alone on request).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -160,10 +160,68 @@ TEST(CrossLayerEqualization, SeveralReadersAnAddAndRelu6AreSkipped) {
   OCTET_EXPECT_CONTAINS(skipped[3], "not positively homogeneous");
   OCTET_EXPECT_CONTAINS(skipped[4], "a graph output");
   Graph equalized = graph;
-  const quant::EqualizationReport report = quant::equalize_cross_layer(equalized);
+  quant::EqualizationOptions keep_relu6;
+  keep_relu6.relax_relu6 = false;
+  const quant::EqualizationReport report = quant::equalize_cross_layer(equalized, keep_relu6);
   EXPECT_TRUE(report.equalized.empty());
+  EXPECT_TRUE(report.relaxed.empty());
   for (const auto& [name, tensor] : graph.initializers)
     EXPECT_EQ(0, std::memcmp(tensor.raw(), equalized.initializers.at(name).raw(), tensor.bytes())) << name;
+}
+
+// MobileNetV2's expand -> ReLU6 -> depthwise -> ReLU6 -> project chain. By default CLE relaxes
+// both ReLU6 to ReLU and equalizes both pairs; the result must compute exactly what the
+// ReLU-for-ReLU6 model computes (and differs from the original only where a value exceeded 6).
+TEST(CrossLayerEqualization, Relu6IsRelaxedToReluAndTheChainEqualizes) {
+  const test::Attrs relu6 = {{"activation", std::string("Clip")}, {"activation_min", 0.0f}, {"activation_max", 6.0f}};
+  auto build = [&](const test::Attrs& act) {
+    test::GraphBuilder b("inverted_residual", 11);
+    b.input("x", {1, 4, 6, 6});
+    b.conv("expand", "x", "eo", 4, 8, 1, true, act);
+    b.conv("dw", "eo", "do", 8, 8, 3, true, with(kPad1, act), 8);
+    b.conv("project", "do", "y", 8, 4, 1, true);
+    b.output("y");
+    Graph graph = b.build();
+    std::mt19937 rng(5);
+    for (const char* weight : {"expand.w", "dw.w"}) unbalance(graph, weight, rng);
+    graph.infer_shapes();
+    return graph;
+  };
+  const Graph with_relu6 = build(relu6);
+  std::vector<std::string> skipped;
+  EXPECT_TRUE(quant::find_scalable_pairs(with_relu6, &skipped).empty());
+  EXPECT_EQ(quant::find_scalable_pairs(with_relu6, nullptr, true).size(), 2u);
+
+  Graph equalized = with_relu6;
+  const quant::EqualizationReport report = quant::equalize_cross_layer(equalized);
+  ASSERT_EQ(report.equalized.size(), 2u);
+  ASSERT_EQ(report.relaxed.size(), 2u);
+  OCTET_EXPECT_CONTAINS(report.relaxed[0], "Clip [0, 6] -> Relu");
+  for (const Node& node : equalized.nodes) {
+    if (node.attrs.has("activation")) {
+      EXPECT_EQ(node.attrs.get_float("activation_max", 0.0f), std::numeric_limits<float>::infinity()) << node.name;
+    }
+  }
+
+  // Same function as the ReLU model: equalize the ReLU model (exact, checked inside) and compare.
+  quant::EqualizationReport relu_report;
+  const Graph relu_equalized = equalize_and_check_function(build(kRelu), {1, 4, 6, 6}, relu_report);
+  Model a = Model::from_graph(relu_equalized, false), b = Model::from_graph(equalized, false);
+  Session sa(a), sb(b);
+  for (const Tensor& input : random_inputs({1, 4, 6, 6}, 3, 17)) {
+    const Tensor ya = test::run_session(sa, {input})[0], yb = test::run_session(sb, {input})[0];
+    for (int64_t i = 0; i < ya.elements(); ++i)
+      EXPECT_NEAR(yb.data<float>()[i], ya.data<float>()[i], 1e-5 * std::max(1.0, std::fabs(double{ya.data<float>()[i]})));
+  }
+  // Each shared channel's ranges agree on both sides, as for ReLU, and the expand layer's
+  // spread shrinks.
+  for (const quant::ScalablePair& pair : quant::find_scalable_pairs(equalized)) {
+    const std::vector<float> r1 = quant::output_channel_ranges(equalized, equalized.nodes[pair.first]);
+    const std::vector<float> r2 = quant::input_channel_ranges(equalized, equalized.nodes[pair.second]);
+    for (size_t c = 0; c < r1.size(); ++c) EXPECT_NEAR(r1[c] / r2[c], 1.0, 0.01) << pair.value << " channel " << c;
+  }
+  EXPECT_LT(max_over_min(quant::output_channel_ranges(equalized, equalized.nodes[0])),
+            max_over_min(quant::output_channel_ranges(with_relu6, with_relu6.nodes[0])));
 }
 
 TEST(CrossLayerEqualization, ClipFromZeroToInfinityIsAReluAndADeadChannelKeepsScaleOne) {

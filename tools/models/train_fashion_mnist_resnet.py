@@ -39,80 +39,27 @@ Conv+BN fusion) so that the engine's own BN-folding pass is exercised.
 """
 
 import argparse
-import gzip
-import hashlib
 import json
 import os
-import random
-import struct
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# libgomp's default spin-waiting makes two torch threads crawl when the cores
+# are shared with other jobs; passive waiting must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+from fashion_mnist_common import (  # noqa: E402
+    DEFAULT_DATA_DIR, REPO_ROOT, augment, check_onnx, export_onnx, load_onnx_weights_into,
+    load_split, save_npy, set_seed, sha256_file)
 
 CLASS_NAMES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]
-
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-# ----------------------------------------------------------------------------
-# Data
-# ----------------------------------------------------------------------------
-
-def read_idx_images(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n, rows, cols = struct.unpack(">IIII", data[:16])
-    if magic != 0x00000803:
-        raise ValueError("%s: bad IDX image magic 0x%08x" % (path, magic))
-    arr = np.frombuffer(data, dtype=np.uint8, offset=16)
-    if arr.size != n * rows * cols:
-        raise ValueError("%s: size mismatch" % path)
-    return arr.reshape(n, rows, cols)
-
-
-def read_idx_labels(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic != 0x00000801:
-        raise ValueError("%s: bad IDX label magic 0x%08x" % (path, magic))
-    arr = np.frombuffer(data, dtype=np.uint8, offset=8)
-    if arr.size != n:
-        raise ValueError("%s: size mismatch" % path)
-    return arr.astype(np.int64)
-
-
-def load_split(data_dir, prefix):
-    x = read_idx_images(os.path.join(data_dir, "%s-images-idx3-ubyte.gz" % prefix))
-    y = read_idx_labels(os.path.join(data_dir, "%s-labels-idx1-ubyte.gz" % prefix))
-    assert x.shape[0] == y.shape[0]
-    # [0,1] float pixels, NCHW. No mean/std: normalization lives in the stem BN.
-    x = torch.from_numpy(x.astype(np.float32) / np.float32(255.0)).unsqueeze(1)
-    return x.contiguous(), torch.from_numpy(y)
-
-
-def augment(x, gen, pad=2):
-    """Random horizontal flip + random crop (28, zero padding `pad`) on a batch."""
-    n, c, h, w = x.shape
-    flip = torch.rand(n, generator=gen) < 0.5
-    x = torch.where(flip.view(n, 1, 1, 1), x.flip(3), x)
-    xp = F.pad(x, (pad, pad, pad, pad))
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-    rows = (dy.view(n, 1) + torch.arange(h).view(1, h))          # n,h
-    cols = (dx.view(n, 1) + torch.arange(w).view(1, w))          # n,w
-    wp = w + 2 * pad
-    idx = rows.view(n, h, 1) * wp + cols.view(n, 1, w)           # n,h,w
-    flat = xp.reshape(n, c, -1)
-    idx = idx.view(n, 1, h * w).expand(n, c, h * w)
-    return torch.gather(flat, 2, idx).view(n, c, h, w)
 
 
 # ----------------------------------------------------------------------------
@@ -201,130 +148,17 @@ def evaluate(model, x, y, batch=500):
     return top1 / n, top5 / n, torch.cat(logits_all)
 
 
-def set_seed(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    try:
-        torch.use_deterministic_algorithms(True)
-    except Exception as e:  # pragma: no cover
-        print("warning: deterministic algorithms unavailable: %s" % e)
-
-
-def export_onnx(model, path):
-    model.eval()
-    dummy = torch.zeros(1, 1, 28, 28, dtype=torch.float32)
-    # TrainingMode.PRESERVE on an eval-mode model exports inference-mode BN
-    # (running statistics) but skips the eval-only peephole pass that would
-    # fuse Conv+BatchNormalization, so the BN nodes survive in the graph.
-    torch.onnx.export(
-        model, dummy, path,
-        export_params=True,
-        opset_version=13,
-        input_names=["input"],
-        output_names=["logits"],
-        training=torch.onnx.TrainingMode.PRESERVE,
-        do_constant_folding=False,
-    )
-    inline_identity_initializers(path)
-
-
-def inline_identity_initializers(path):
-    """Replace `Identity(initializer)` nodes by a copy of the initializer.
-
-    The exporter deduplicates bit-identical parameters (e.g. all-zero BN biases)
-    and re-creates the duplicates with Identity nodes; materialise them so the
-    graph only contains the expected compute ops.
-    """
-    import onnx
-    m = onnx.load(path)
-    g = m.graph
-    inits = {i.name: i for i in g.initializer}
-    keep = []
-    changed = False
-    for n in g.node:
-        if n.op_type == "Identity" and len(n.input) == 1 and n.input[0] in inits:
-            t = onnx.TensorProto()
-            t.CopyFrom(inits[n.input[0]])
-            t.name = n.output[0]
-            g.initializer.append(t)
-            inits[t.name] = t
-            changed = True
-        else:
-            keep.append(n)
-    if changed:
-        del g.node[:]
-        g.node.extend(keep)
-        onnx.save(m, path)
-
-
 ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "Add", "GlobalAveragePool",
                "Flatten", "Reshape", "Gemm"}
 
 
 def verify_onnx(path):
-    import onnx
-    from onnx import numpy_helper  # noqa: F401
-    m = onnx.load(path, load_external_data=False)
-    onnx.checker.check_model(m)
-    g = m.graph
-    ops = {}
-    for n in g.node:
-        ops[n.op_type] = ops.get(n.op_type, 0) + 1
-    bad = set(ops) - ALLOWED_OPS
-    if bad:
-        raise RuntimeError("unexpected ONNX ops: %s" % sorted(bad))
+    ops = check_onnx(path, ALLOWED_OPS, "logits", [1, 10])
     if ops.get("BatchNormalization", 0) == 0:
         raise RuntimeError("exported graph has no BatchNormalization nodes")
     if "GlobalAveragePool" not in ops:
         raise RuntimeError("exported graph has no GlobalAveragePool")
-    for init in g.initializer:
-        if init.data_location == onnx.TensorProto.EXTERNAL or len(init.external_data) > 0:
-            raise RuntimeError("initializer %s stored externally" % init.name)
-    for n in g.node:
-        if n.op_type == "BatchNormalization":
-            for a in n.attribute:
-                if a.name == "training_mode" and a.i != 0:
-                    raise RuntimeError("BN node %s exported in training mode" % n.name)
-    if len(g.input) != 1 or g.input[0].name != "input":
-        raise RuntimeError("unexpected graph inputs: %s" % [i.name for i in g.input])
-    dims = [d.dim_value if d.HasField("dim_value") else d.dim_param
-            for d in g.input[0].type.tensor_type.shape.dim]
-    if dims != [1, 1, 28, 28]:
-        raise RuntimeError("unexpected input shape %s" % dims)
-    if len(g.output) != 1 or g.output[0].name != "logits":
-        raise RuntimeError("unexpected graph outputs: %s" % [o.name for o in g.output])
-    odims = [d.dim_value if d.HasField("dim_value") else d.dim_param
-             for d in g.output[0].type.tensor_type.shape.dim]
-    if odims != [1, 10]:
-        raise RuntimeError("unexpected output shape %s" % odims)
     return ops
-
-
-def load_onnx_weights_into(model, path):
-    """Load the initializers of the exported ONNX file back into `model`.
-
-    This guarantees the recorded accuracy and fixtures are computed from exactly
-    the weights stored in the ONNX file.
-    """
-    import onnx
-    from onnx import numpy_helper
-    m = onnx.load(path)
-    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    sd = model.state_dict()
-    matched = 0
-    new_sd = {}
-    for k, v in sd.items():
-        if k in inits:
-            arr = inits[k]
-            if tuple(arr.shape) != tuple(v.shape):
-                raise RuntimeError("shape mismatch for %s" % k)
-            new_sd[k] = torch.from_numpy(arr.copy()).to(v.dtype)
-            matched += 1
-        else:
-            new_sd[k] = v
-    model.load_state_dict(new_sd)
-    return matched, len(inits)
 
 
 def main():
@@ -332,7 +166,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-dir", default=REPO_ROOT)
-    ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.2, help="OneCycle max LR")
@@ -400,7 +234,7 @@ def main():
     os.makedirs(fix_dir, exist_ok=True)
     onnx_path = os.path.join(models_dir, "fashion_mnist_resnet.onnx")
     model.eval()
-    export_onnx(model, onnx_path)
+    export_onnx(model, onnx_path, "logits")
     ops = verify_onnx(onnx_path)
     print("ONNX ops: %s" % ops, flush=True)
 
@@ -423,12 +257,11 @@ def main():
     with torch.no_grad():
         l16 = ref(xte[:16]).numpy().astype(np.float32)
     y16 = yte[:16].numpy().astype(np.int64)
-    np.save(os.path.join(fix_dir, "resnet_input16.npy"), np.ascontiguousarray(x16.astype("<f4")))
-    np.save(os.path.join(fix_dir, "resnet_logits16.npy"), np.ascontiguousarray(l16.astype("<f4")))
-    np.save(os.path.join(fix_dir, "resnet_labels16.npy"), np.ascontiguousarray(y16.astype("<i8")))
+    save_npy(os.path.join(fix_dir, "resnet_input16.npy"), x16, "<f4")
+    save_npy(os.path.join(fix_dir, "resnet_logits16.npy"), l16, "<f4")
+    save_npy(os.path.join(fix_dir, "resnet_labels16.npy"), y16, "<i8")
 
-    with open(onnx_path, "rb") as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
+    sha = sha256_file(onnx_path)
     meta = {
         "model": "fashion_mnist_resnet",
         "description": "ResNet (BasicBlock x2 per stage, widths %s) on Fashion-MNIST; "

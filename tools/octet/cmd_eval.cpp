@@ -15,6 +15,7 @@
 #include "tools/octet/data_options.hpp"
 #include "tools/octet/evaluate.hpp"
 #include "tools/octet/evaluate_regression.hpp"
+#include "tools/octet/regression_report.hpp"
 #include "tools/octet/model_loader.hpp"
 
 namespace octet::cli {
@@ -27,30 +28,6 @@ struct Options {
   int threads = 1;
   bool json = false;
 };
-
-// JSON has no infinity or NaN: such a metric is null (PSNR of identical outputs, abs_rel with
-// no reference element above the threshold, anything from a model that output NaN).
-nlohmann::json metric_json(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
-
-nlohmann::json metrics_json(const RegressionMetrics& m) {
-  return {{"mae", metric_json(m.mae())},         {"abs_rel", metric_json(m.abs_rel())},
-          {"psnr_db", metric_json(m.psnr())},    {"mse", metric_json(m.mse())},
-          {"elements", m.elements()},            {"abs_rel_elements", m.abs_rel_elements()}};
-}
-
-// Six significant digits; "inf" for the PSNR of identical outputs, "nan" if the model output NaN.
-std::string metric_text(double value) {
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
-}
-
-std::string metrics_text(const RegressionMetrics& m) {
-  const std::string abs_rel = m.abs_rel_elements() == 0 ? "n/a" : metric_text(m.abs_rel());
-  return "MAE " + metric_text(m.mae()) + "  abs_rel " + abs_rel + "  PSNR " +
-         metric_text(m.psnr()) + " dB";
-}
 
 int run_classification(const Options& o, const data::Dataset& dataset) {
   Model model = load_model(o.model);

@@ -63,7 +63,8 @@ Command add_quantize_command(CLI::App& app) {
                             {"float_node_reasons", r.float_node_reasons},
                             {"saturated_bias_values", r.saturated_bias_values}};
       if (o->flags.cle)
-        out["cle"] = {{"equalized", cle.equalized}, {"skipped", cle.skipped}, {"iterations", cle.iterations}};
+        out["cle"] = {{"equalized", cle.equalized}, {"skipped", cle.skipped}, {"relaxed_relu6", cle.relaxed},
+                      {"iterations", cle.iterations}};
       if (o->flags.bias_correction) {
         nlohmann::json layers = nlohmann::json::array();
         for (const auto& layer : bc.before)
@@ -79,10 +80,14 @@ Command add_quantize_command(CLI::App& app) {
     if (options.mode == quant::QuantizationMode::static_int8)
       std::printf("settings    target %s, observer %s, weights %s, activations %s\n", o->flags.target.c_str(),
                   o->flags.observer.c_str(), weights.c_str(), o->flags.activations.c_str());
-    if (o->flags.cle)
+    if (o->flags.cle) {
       std::printf("cle         %zu Conv/Gemm pairs equalized (%d sweeps); %zu layer outputs left alone (read by an "
-                  "Add or several nodes, ReLU6, ...)\n",
+                  "Add or several nodes, ...)\n",
                   cle.equalized.size(), cle.iterations, cle.skipped.size());
+      if (!cle.relaxed.empty())
+        std::printf("cle         %zu ReLU6 relaxed to ReLU to equalize through them (--cle-keep-relu6 keeps them)\n",
+                    cle.relaxed.size());
+    }
     if (o->flags.bias_correction) {
       double shift = 0.0;
       for (const auto& layer : bc.before) shift += layer.mean_abs();

@@ -32,7 +32,10 @@ void add_quantize_flags(CLI::App& app, QuantizeFlags& f, bool calib_required) {
       ->capture_default_str()->check(CLI::IsMember({7, 8}));
   app.add_option("--keep-float", f.keep_float, "Comma-separated node names to keep in fp32");
   app.add_flag("--cle", f.cle, "Cross-Layer Equalization before calibration: balances the channel ranges of "
-               "Conv/Gemm -> ReLU -> Conv/Gemm pairs so per-tensor weights lose less");
+               "Conv/Gemm -> ReLU -> Conv/Gemm pairs so per-tensor weights lose less; a ReLU6 between a pair is "
+               "relaxed to ReLU (as AIMET does), which changes the fp32 function only where activations exceeded 6");
+  app.add_flag("--cle-keep-relu6", f.cle_keep_relu6, "With --cle: leave pairs joined by a ReLU6 unequalized "
+               "instead of relaxing the ReLU6 to ReLU (the fp32 function stays exactly the same)");
   app.add_flag("--bias-correction", f.bias_correction, "Empirical bias correction after quantization: removes "
                "each layer's mean output shift against fp32, measured on the calibration samples (static mode)");
 }
@@ -57,7 +60,9 @@ quant::QuantizeOptions to_options(const QuantizeFlags& f) {
     throw Error("--bias-correction needs static mode (it runs the calibration samples)");
   options.target = f.target;
   options.per_channel_weights = weight_granularity(f) == "per-channel";
+  if (f.cle_keep_relu6 && !f.cle) throw Error("--cle-keep-relu6 only applies with --cle");
   options.cross_layer_equalization = f.cle;
+  options.cle_relax_relu6 = !f.cle_keep_relu6;
   options.bias_correction = f.bias_correction;
   options.symmetric_activations = f.activations == "symmetric";
   options.weight_bits = f.weight_bits;

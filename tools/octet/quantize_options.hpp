@@ -21,6 +21,7 @@ struct QuantizeFlags {
   int weight_bits = 8;
   std::string keep_float;  // comma-separated node names
   bool cle = false;
+  bool cle_keep_relu6 = false;
   bool bias_correction = false;
 };
 
