@@ -181,9 +181,10 @@ void print_ladder_gap(const std::vector<Row>& rows, bool regression) {
     return;
   }
   const double closed = (loss(rows[2]) - loss(rows[4])) / gap;
-  std::printf("\nper-tensor weights open a %s gap of %.4g against per-channel; CLE + bias correction closes %.0f%% "
-              "of it\n",
-              metric, unit * gap, 100.0 * closed);
+  std::printf("\nper-tensor weights open a gap of %.4g in %s against per-channel (%.6g vs %.6g); CLE + bias "
+              "correction closes %.0f%% of it (%.6g)\n",
+              unit * gap, metric, unit * std::abs(loss(rows[2])), unit * std::abs(loss(rows[1])), 100.0 * closed,
+              unit * std::abs(loss(rows[4])));
 }
 
 }  // namespace
