@@ -170,7 +170,7 @@ void ModelProfiler::score(Side& side, int64_t label) {
   side.correct += predicted == label;
 }
 
-void ModelProfiler::run(const Tensor& input, int64_t label) {
+void ModelProfiler::run(const Tensor& input, int64_t label, const OutputScorer& scorer) {
   const bool timed = samples_ < options_.timing_runs;
   fp32_->session.add_hook(activations_.get());
   fp32_->session.add_hook(histograms_.get());
@@ -178,7 +178,9 @@ void ModelProfiler::run(const Tensor& input, int64_t label) {
   fp32_->session.remove_hook(histograms_.get());
   fp32_->session.remove_hook(activations_.get());
   score(*fp32_, label);
+  if (scorer && !fp32_->outputs.empty()) scorer(0, fp32_->outputs[0]);
   if (timed) time_run(*fp32_, input);
+  size_t side = 0;
 
   for (auto& backend : backends_) {
     Session& session = backend->session;
@@ -202,6 +204,8 @@ void ModelProfiler::run(const Tensor& input, int64_t label) {
       backend->run(input);
     }
     score(*backend, label);
+    ++side;
+    if (scorer && !backend->outputs.empty()) scorer(side, backend->outputs[0]);
     if (timed) time_run(*backend, input);
   }
   ++samples_;

@@ -11,6 +11,7 @@
 //          StatProfiler;
 //        - timed (the first `timing_runs` samples): with only LayerTimer attached.
 // Everything accumulates in streaming form; report() turns it into plain data.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -119,8 +120,14 @@ class ModelProfiler {
   ModelProfiler(const ModelProfiler&) = delete;
   ModelProfiler& operator=(const ModelProfiler&) = delete;
 
+  // Called once per side and sample, after its last run of the sample, with the side's first
+  // output (valid during the call only): side 0 is fp32, side 1 + i is options().backends[i].
+  // Lets a caller score outputs its own way (regression metrics against targets) without the
+  // profiler keeping them.
+  using OutputScorer = std::function<void(size_t side, const Tensor& output)>;
+
   // One sample (the model's single input). `label` >= 0 also scores top-1.
-  void run(const Tensor& input, int64_t label = -1);
+  void run(const Tensor& input, int64_t label = -1, const OutputScorer& scorer = {});
   ProfileReport report() const;
   const ProfileOptions& options() const { return options_; }
 

@@ -112,8 +112,8 @@ SensitivityReport analyze_sensitivity(const Model& reference, const Model& teste
   std::vector<const Node*> layers;
   for (const Node& node : graph.nodes)
     if (is_sensitivity_layer(node.op)) layers.push_back(&node);
-  const size_t total =
-      1 + layers.size() * ((options.keep_float ? 1 : 0) + options.observers.size());
+  const size_t total = 1 + layers.size() * ((options.keep_float ? 1 : 0) + options.observers.size()) +
+                       options.model_trials.size();
   size_t done = 0;
   auto step = [&] {
     if (progress) progress(++done, total);
@@ -147,6 +147,14 @@ SensitivityReport analyze_sensitivity(const Model& reference, const Model& teste
             quant::rerange_activation(graph, layer->outputs[0], range,
                                       options.symmetric_activations));
     }
+  }
+
+  for (const ModelTrial& alternative : options.model_trials) {
+    const auto [sqnr, top1] = evaluator.score(alternative.build());
+    SensitivityTrial t{"", alternative.name, sqnr, top1, sqnr - base_sqnr, std::nullopt};
+    if (top1 && base_top1) t.recovered_top1 = *top1 - *base_top1;
+    report.model_trials.push_back(t);
+    step();
   }
 
   std::map<std::string, size_t> best_of;

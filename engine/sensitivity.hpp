@@ -28,12 +28,20 @@ struct SensitivitySamples {
   std::function<void(size_t index, Tensor& input)> fill_calibration;
 };
 
+// A whole-model alternative to score like a layer trial: the same fp32 model quantized another
+// way (with CLE, with bias correction). `build` runs only when the trial is scored.
+struct ModelTrial {
+  std::string name;
+  std::function<Model()> build;
+};
+
 struct SensitivityOptions {
   std::string backend = "cpu";
   int threads = 1;
   bool keep_float = true;              // "fp32" trials
   std::vector<std::string> observers;  // "observer:<kind>" trials (empty: none)
   bool symmetric_activations = false;  // the scheme the observer trials quantize with
+  std::vector<ModelTrial> model_trials;  // scored after the layer trials, not ranked with them
 };
 
 struct SensitivityTrial {
@@ -56,6 +64,7 @@ struct SensitivityReport {
   std::optional<double> base_top1, fp32_top1;
   std::vector<SensitivityTrial> trials;
   std::vector<LayerSensitivity> ranking;  // most sensitive first
+  std::vector<SensitivityTrial> model_trials;  // one per options.model_trials (layer empty)
 };
 
 // `progress` (may be empty) gets (trials done, trials in all).

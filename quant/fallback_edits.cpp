@@ -24,8 +24,9 @@ bool reads(const Node& node, const std::string& value) {
 }  // namespace
 
 bool passes_codes_through(const std::string& op) {
+  // Nearest Resize copies codes too (quant/quantize_pass.cpp keeps its input's qparams).
   return op == "MaxPool" || op == "Flatten" || op == "Reshape" || op == "QAveragePool" ||
-         op == "QGlobalAveragePool" || op == "Identity";
+         op == "QGlobalAveragePool" || op == "Identity" || op == "Resize";
 }
 
 Graph keep_node_float(const Graph& tested, const Graph& reference, const std::string& name) {

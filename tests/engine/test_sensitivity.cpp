@@ -126,6 +126,31 @@ TEST(FallbackEdits, RerangingFollowsPassThroughOpsAndRescalesReaderBiases) {
   EXPECT_THROW(quant::rerange_activation(int8, output_of(int8, "gap"), {0.0f, 1.0f}, false), Error);
 }
 
+// Nearest Resize passes codes through (its output keeps its input's qparams), as in a decoder's
+// upsampling: re-ranging the conv before it must move the Resize's output with it, or the edited
+// graph is invalid (found on the bundled denoiser).
+TEST(FallbackEdits, RerangingFollowsANearestResize) {
+  test::GraphBuilder b("upsample", 5);
+  b.input("x", {1, 2, 4, 4});
+  b.conv("c1", "x", "c1o", 2, 3, 1, true);
+  b.node("Resize", "up", {"c1o"}, {"upo"},
+         {{"mode", std::string("nearest")}, {"scales", std::vector<float>{1, 1, 2, 2}}});
+  b.conv("c2", "upo", "y", 3, 2, 1, true);
+  b.output("y");
+  const Model fp32 = Model::from_graph(b.build());
+  CalibrationSource calibration{4, [](size_t i, Tensor& input) {
+                                  std::mt19937 rng(static_cast<uint32_t>(i));
+                                  input = test::random_tensor({1, 2, 4, 4}, rng, -1.0f, 1.0f);
+                                }};
+  const Model int8 = quantize_model(fp32, quant::QuantizeOptions{}, calibration);
+  const std::string value = output_of(int8.graph(), "c1");
+  const Graph edited = quant::rerange_activation(int8.graph(), value, {-3.0f, 3.0f}, false);
+  const float scale = edited.quant.at(value).scales[0];
+  EXPECT_NEAR(scale, 6.0f / 255.0f, 1e-6);
+  EXPECT_EQ(edited.quant.at(output_of(edited, "up")).scales[0], scale);
+  EXPECT_NO_THROW(Model::from_graph(edited, false));
+}
+
 TEST(Sensitivity, ReportsEveryTrialAndRanksLayersByRecoveredSqnr) {
   SensitivitySamples samples;
   samples.count = 6;
@@ -161,6 +186,49 @@ TEST(Sensitivity, ReportsEveryTrialAndRanksLayersByRecoveredSqnr) {
     if (t.layer != "fc" || t.fix != "fp32") continue;
     EXPECT_NEAR(t.output_sqnr_db, output_sqnr(fc_float, 6), 1e-9);
   }
+}
+
+// Whole-model trials (how `octet profile --sensitivity` measures CLE and bias correction): scored
+// after the layer trials against the same fp32 outputs, not ranked with the layers, and built only
+// when scored.
+TEST(Sensitivity, ModelTrialsAreScoredLikeLayerTrials) {
+  SensitivitySamples samples;
+  samples.count = 4;
+  samples.fill = [](size_t i, Tensor& input) {
+    const Tensor s = sample(i);
+    std::copy(s.data<float>(), s.data<float>() + s.elements(), input.mutable_data<float>());
+  };
+  samples.calibration_count = 4;
+  samples.fill_calibration = samples.fill;
+  SensitivityOptions options;
+  options.backend = "ref";
+  options.keep_float = false;
+  size_t builds = 0;
+  options.model_trials = {{"same", [&] { ++builds; return models().int8; }},
+                          {"per-tensor", [&] {
+                             ++builds;
+                             quant::QuantizeOptions per_tensor;
+                             per_tensor.per_channel_weights = false;
+                             return quantize_model(models().fp32, per_tensor,
+                                                   CalibrationSource{samples.calibration_count, samples.fill});
+                           }}};
+  size_t progress_calls = 0;
+  const SensitivityReport report = analyze_sensitivity(models().fp32, models().int8, samples, options,
+                                                       [&](size_t, size_t total) {
+                                                         ++progress_calls;
+                                                         EXPECT_EQ(total, 3u);
+                                                       });
+  EXPECT_TRUE(report.trials.empty());
+  EXPECT_TRUE(report.ranking.empty());
+  EXPECT_EQ(builds, 2u);
+  EXPECT_EQ(progress_calls, 3u);
+  ASSERT_EQ(report.model_trials.size(), 2u);
+  EXPECT_EQ(report.model_trials[0].fix, "same");
+  EXPECT_TRUE(report.model_trials[0].layer.empty());
+  EXPECT_DOUBLE_EQ(report.model_trials[0].recovered_sqnr_db, 0.0);
+  EXPECT_FALSE(report.model_trials[0].top1.has_value());  // unlabelled samples
+  EXPECT_EQ(report.model_trials[1].fix, "per-tensor");
+  EXPECT_NE(report.model_trials[1].output_sqnr_db, report.base_sqnr_db);
 }
 
 }  // namespace

@@ -181,4 +181,30 @@ TEST(BundledDenoiserSlow, CleAndBiasCorrectionCloseHalfThePerTensorGap) {
   EXPECT_LT(vs_fp32(4), vs_fp32(2));
 }
 
+// Issue 6's acceptance: the per-tensor npu model without CLE opens an abs_rel gap against fp32;
+// --auto-fallback with a budget of half that gap meets it with a few fp32 layers and names them.
+TEST(BundledDenoiserSlow, AutoFallbackMeetsHalfThePerTensorGapWithFewFloatLayers) {
+  auto quantize = [&](const std::string& budget) {
+    const std::string out = temp_path("fallback_" + budget + ".oct");
+    auto result = run_octet({"quantize", kModel, "--calib", "fashion-mnist-noisy:train", "--target", "npu", "--task",
+                             "regression", "--auto-fallback", budget, "--fallback-backend", "npu",
+                             "--fallback-count", "500", "-o", out, "--json"});
+    fs::remove(out);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return nlohmann::json::parse(result.out)["auto_fallback"];
+  };
+  const nlohmann::json plain = quantize("1");  // met with no layer kept: measures the gap
+  ASSERT_TRUE(plain["kept_fp32"].empty());
+  const double gap = plain["base_loss"].get<double>();
+  ASSERT_GT(gap, 0.0) << "per-tensor must open an abs_rel gap for this test to mean anything";
+  const nlohmann::json half = quantize(std::to_string(gap / 2));
+  std::printf("denoiser per-tensor: relative abs_rel increase %.4f; budget %.4f met with %zu fp32 layer(s): %s, "
+              "loss %.4f\n",
+              gap, gap / 2, half["kept_fp32"].size(), half["kept_fp32"].dump().c_str(), half["loss"].get<double>());
+  EXPECT_TRUE(half["reached"].get<bool>());
+  EXPECT_LE(half["loss"].get<double>(), gap / 2 + 1e-9);
+  EXPECT_GE(half["kept_fp32"].size(), 1u);
+  EXPECT_LE(half["kept_fp32"].size(), 4u) << "the fewest layers, not the whole model (23 int8 nodes)";
+}
+
 }  // namespace

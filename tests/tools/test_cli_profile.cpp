@@ -129,6 +129,55 @@ TEST_F(CliProfile, SensitivityRanksEveryInt8Layer) {
   EXPECT_EQ(p["sensitivity"]["ranking"].size(), 22u);  // 15 QConv, 6 QAdd, 1 QGemm
   EXPECT_EQ(p["sensitivity"]["trials"].size(), 44u);   // fp32 and observer:minmax each
   EXPECT_EQ(p["sensitivity"]["samples"], 8);
+  // The model went without CLE and bias correction: both are measured as whole-model trials.
+  ASSERT_EQ(p["sensitivity"]["passes"].size(), 3u);
+  EXPECT_EQ(p["sensitivity"]["passes"][0]["fix"], "cle");
+  EXPECT_EQ(p["sensitivity"]["passes"][1]["fix"], "bias-correction");
+  EXPECT_EQ(p["sensitivity"]["passes"][2]["fix"], "cle+bias-correction");
+  for (const auto& pass : p["sensitivity"]["passes"]) EXPECT_TRUE(pass["top1"].is_number()) << pass;
+  EXPECT_NE(result.out.find("whole model: --cle"), std::string::npos) << result.out;
+}
+
+// --task regression on the bundled denoiser quantized per tensor: each backend's MAE, abs_rel
+// and PSNR against the clean targets, the same figures `octet eval --task regression` gives, no
+// top-1 anywhere; the sensitivity measures CLE and bias correction and the suggestions carry
+// those measurements.
+TEST_F(CliProfile, RegressionTaskOnTheBundledDenoiser) {
+  const std::string denoiser = std::string(OCTET_SOURCE_DIR) + "/models/fashion_mnist_denoise.onnx";
+  const std::string int8 = path("denoise_pt.oct");
+  const CliResult quantized = run_octet({"quantize", denoiser, "--calib", "fashion-mnist-noisy:train",
+                                         "--calib-count", "40", "--target", "npu", "-o", int8});
+  ASSERT_EQ(quantized.exit_code, 0) << quantized.err;
+  const CliResult result = run_octet(
+      {"profile", int8, "--ref", denoiser, "--data", "fashion-mnist-noisy:test", "--limit", "16", "--timing-runs",
+       "2", "--backend", "cpu,npu", "--task", "regression", "--sensitivity", "--sensitivity-samples", "8",
+       "--sensitivity-observers", "none", "--sensitivity-calib-count", "40", "--json", path("r.json"), "--html",
+       path("r.html")});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("abs_rel"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("top-1"), std::string::npos) << result.out;
+  const nlohmann::json p = nlohmann::json::parse(slurp(path("r.json")));
+  EXPECT_EQ(p["task"], "regression");
+  const CliResult eval = run_octet({"eval", int8, "--task", "regression", "--data", "fashion-mnist-noisy:test",
+                                    "--limit", "16", "--backend", "npu", "--json"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const nlohmann::json e = nlohmann::json::parse(eval.out);
+  ASSERT_EQ(p["backends"].size(), 2u);
+  for (const auto& backend : p["backends"]) {
+    EXPECT_FALSE(backend.contains("top1"));
+    EXPECT_DOUBLE_EQ(backend["regression"]["abs_rel"].get<double>(), e["vs_target"]["abs_rel"].get<double>());
+    EXPECT_DOUBLE_EQ(backend["regression"]["mae"].get<double>(), e["vs_target"]["mae"].get<double>());
+  }
+  EXPECT_LT(p["fp32"]["regression"]["mae"].get<double>(), p["backends"][0]["regression"]["mae"].get<double>());
+  ASSERT_EQ(p["sensitivity"]["passes"].size(), 3u);
+  bool cle_measured = false;
+  for (const auto& s : p["suggestions"])
+    if (s["kind"] == "cle") cle_measured = s["measured"]["fix"] == "cle";
+  EXPECT_TRUE(cle_measured) << p["suggestions"];
+  EXPECT_NE(slurp(path("r.html")).find("abs_rel / MAE / PSNR"), std::string::npos);
+  expect_one_line_error(run_octet({"profile", int8, "--ref", denoiser, "--data", "fashion-mnist:test", "--limit", "2",
+                                   "--task", "regression"}),
+                        {"--task regression", "fashion-mnist:test", "no regression targets"});
 }
 
 TEST_F(CliProfile, ErrorsAreOneLine) {

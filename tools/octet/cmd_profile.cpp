@@ -21,12 +21,14 @@
 #include "tools/octet/profile_sensitivity.hpp"
 #include "tools/octet/profile_suggestions.hpp"
 #include "tools/octet/progress.hpp"
+#include "tools/octet/regression_metrics.hpp"
+#include "tools/octet/regression_report.hpp"
 
 namespace octet::cli {
 namespace {
 
 struct Options {
-  std::string model, ref, backends = "ref", mode = "both", json, csv, html;
+  std::string model, ref, backends = "ref", mode = "both", json, csv, html, task = "classification";
   DataOptions data;
   int threads = 1, accumulator_bits = 24;
   size_t timing_runs = 20;
@@ -51,6 +53,19 @@ std::vector<std::string> split_backends(const std::string& list) {
   return names;
 }
 
+// --task regression: targets must exist and line up with the model's single f32 output.
+void check_regression_data(const data::Dataset& dataset, const Graph& graph) {
+  if (!dataset.has_targets())
+    throw Error("--task regression: dataset '" + dataset.name() +
+                "' has no regression targets (use fashion-mnist-noisy:test|train, or x.npy with --targets t.npy)");
+  if (graph.outputs.size() != 1) throw Error("--task regression: the model must have exactly one output");
+  const ValueInfo& output = graph.value_info(graph.outputs[0]);
+  if (output.dtype != DType::f32 ||
+      shape_elements(output.shape) != static_cast<int64_t>(dataset.target_elements()))
+    throw Error("--task regression: model output '" + graph.outputs[0] + "' is " + shape_str(output.shape) +
+                " but dataset '" + dataset.name() + "' targets have shape " + shape_str(dataset.target_shape()));
+}
+
 void write_text(const std::string& what, const std::string& path, const std::string& text) {
   data::write_file_atomic(what, path, {{text.data(), text.size()}});
 }
@@ -68,11 +83,16 @@ void print_summary(const nlohmann::json& p) {
               p["ref"].get<std::string>().c_str(), p["data"].get<std::string>().c_str(),
               p["samples"].get<size_t>(), p["modes"].dump().c_str());
   auto line = [](const nlohmann::json& s) {
-    std::string top1 =
-        s.contains("top1") ? std::to_string(s["top1"].get<double>()).substr(0, 6) : "-";
+    std::string accuracy =
+        "top-1 " + (s.contains("top1") ? std::to_string(s["top1"].get<double>()).substr(0, 6) : std::string("-"));
+    if (s.contains("regression")) {
+      const nlohmann::json& r = s["regression"];
+      auto value = [&](const char* key) { return r[key].is_null() ? std::string("-") : metric_text(r[key].get<double>()); };
+      accuracy = "abs_rel " + value("abs_rel") + "  MAE " + value("mae") + "  PSNR " + value("psnr_db") + " dB";
+    }
     std::printf(
-        "%-9s top-1 %s  latency %.3f ms  output SQNR %s dB  (%s%s)\n",
-        s["name"].get<std::string>().c_str(), top1.c_str(),
+        "%-9s %s  latency %.3f ms  output SQNR %s dB  (%s%s)\n",
+        s["name"].get<std::string>().c_str(), accuracy.c_str(),
         s["latency_ms"]["median"].is_null() ? 0.0 : s["latency_ms"]["median"].get<double>(),
         s.contains("output_sqnr_db") ? db(s["output_sqnr_db"]).c_str() : "-",
         s["isa"].get<std::string>().c_str(),
@@ -136,8 +156,13 @@ Command add_profile_command(CLI::App& app) {
   sub->add_option("--csv", o->csv, "Write one row per layer and backend as CSV");
   sub->add_option("--html", o->html,
                   "Write a self-contained HTML report (inline SVG, works offline)");
+  sub->add_option("--task", o->task, "classification (top-1 against the labels) or regression (MAE, abs_rel, "
+                                     "PSNR against the dataset's targets, per backend)")
+      ->capture_default_str()->check(CLI::IsMember({"classification", "regression"}));
   add_sensitivity_flags(*sub, o->sensitivity);
   return [o]() {
+    const bool regression = o->task == "regression";
+    o->sensitivity.classification = !regression;
     const auto start = std::chrono::steady_clock::now();
     ProfileOptions options;
     options.backends = split_backends(o->backends);
@@ -164,11 +189,24 @@ Command add_profile_command(CLI::App& app) {
 
     ModelProfiler profiler(reference, tested, options);
     Tensor input(DType::f32, input_shape);
+    // Regression: each side's output against the dataset's targets, streamed sample by sample.
+    std::vector<RegressionMetrics> metrics(regression ? 1 + options.backends.size() : 0);
+    std::vector<float> target(regression ? dataset.target_elements() : 0);
+    if (regression) check_regression_data(dataset, graph);
+    size_t sample = 0;
+    const ModelProfiler::OutputScorer scorer = [&](size_t side, const Tensor& output) {
+      metrics[side].add(sample, ErrorSums::of(output.data<float>(), target.data(), target.size()));
+    };
     Progress progress("profile " + o->model, dataset.size());
-    for (size_t i = 0; i < dataset.size(); ++i) {
-      dataset.sample(i, input.mutable_data<float>());
-      profiler.run(input, dataset.has_labels() ? dataset.label(i) : -1);
-      progress.update(i + 1);
+    for (sample = 0; sample < dataset.size(); ++sample) {
+      dataset.sample(sample, input.mutable_data<float>());
+      if (regression) {
+        dataset.target(sample, target.data());
+        profiler.run(input, -1, scorer);
+      } else {
+        profiler.run(input, dataset.has_labels() ? dataset.label(sample) : -1);
+      }
+      progress.update(sample + 1);
     }
     progress.finish();
     const ProfileReport report = profiler.report();
@@ -176,6 +214,12 @@ Command add_profile_command(CLI::App& app) {
         o->model, o->ref, o->data.spec,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
     nlohmann::json profile = profile_json(report, info);
+    profile["task"] = o->task;
+    if (regression) {
+      profile["fp32"]["regression"] = metrics_json(metrics[0]);
+      for (size_t b = 0; b < options.backends.size(); ++b)
+        profile["backends"][b]["regression"] = metrics_json(metrics[1 + b]);
+    }
     if (o->sensitivity.enabled)
       profile["sensitivity"] = run_sensitivity(reference, tested, dataset, o->sensitivity,
                                                options.backends.front(), o->threads);

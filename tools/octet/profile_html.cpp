@@ -89,9 +89,19 @@ ul.suggestions li { margin: 6px 0; }
 .unmeasured { color: #a60; }
 )";
 
+// Top-1, or for a regression profile abs_rel / MAE / PSNR against the dataset's targets.
+std::string accuracy_cell(const json& s) {
+  if (!s.contains("regression")) return cell(path_or_null(s, {"top1"}), NumberSpec{'f', 4, ""});
+  const json& r = s["regression"];
+  return cell(r["abs_rel"], NumberSpec{'g', 5, ""}) + " / " + cell(r["mae"], NumberSpec{'g', 4, ""}) + " / " +
+         cell(r["psnr_db"], NumberSpec{'f', 2, " dB"}, "∞");
+}
+
 std::string summary_section(const json& p) {
+  const bool regression = p.value("task", "") == "regression";
   std::string html =
-      "<h2>Summary</h2>\n<table>\n<tr><th class=\"l\">model</th><th>top-1</th><th>output SQNR</th>"
+      "<h2>Summary</h2>\n<table>\n<tr><th class=\"l\">model</th><th>" +
+      std::string(regression ? "abs_rel / MAE / PSNR" : "top-1") + "</th><th>output SQNR</th>"
       "<th>model file</th><th>parameters</th><th>latency "
       "(median)</th><th>Quantize</th><th>Dequantize</th><th>arena</th>"
       "<th class=\"l\">kernels</th></tr>\n";
@@ -99,7 +109,7 @@ std::string summary_section(const json& p) {
     const json& file = path_or_null(p, {"files", fp32 ? "ref_bytes" : "model_bytes"});
     html +=
         "<tr><td class=\"l\">" + html_escape(s["name"]) + "</td><td>" +
-        cell(path_or_null(s, {"top1"}), NumberSpec{'f', 4, ""}) + "</td><td>" +
+        accuracy_cell(s) + "</td><td>" +
         (s.contains("output_sqnr_db") ? cell(s["output_sqnr_db"], NumberSpec{'f', 1, " dB"}, "∞")
                                       : std::string("reference")) +
         "</td><td>" + (file.is_number() ? bytes_text(file.get<double>()) : std::string("–")) +

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/data/dataset_spec.hpp"
+#include "engine/quantize.hpp"
 #include "engine/sensitivity.hpp"
 #include "graph/error.hpp"
 #include "quant/observer.hpp"
@@ -47,6 +48,52 @@ json trial_json(const SensitivityTrial& t) {
           {"recovered_sqnr_db", number(t.recovered_sqnr_db)},
           {"top1", optional_number(t.top1)},
           {"recovered_top1", optional_number(t.recovered_top1)}};
+}
+
+std::string metadata(const Graph& graph, const std::string& key) {
+  const auto it = graph.metadata.find("octet.quantization." + key);
+  return it == graph.metadata.end() ? "" : it->second;
+}
+
+// The settings `tested` was quantized with, as its metadata records them; nullopt for a model
+// that is not static int8 from `octet quantize`. Layers it kept in float stay in float.
+std::optional<quant::QuantizeOptions> recorded_options(const Graph& tested) {
+  if (metadata(tested, "mode") != "static") return std::nullopt;
+  quant::QuantizeOptions options;
+  options.observer = metadata(tested, "observer");
+  options.per_channel_weights = metadata(tested, "weights") == "per-channel";
+  options.symmetric_activations = metadata(tested, "activations") == "symmetric";
+  const std::string bits = metadata(tested, "weight_bits");
+  options.weight_bits = bits == "7" ? 7 : 8;
+  const std::string target = metadata(tested, "target");
+  if (!target.empty()) options.target = target;
+  options.cross_layer_equalization = metadata(tested, "cross_layer_equalization") == "on";
+  options.bias_correction = metadata(tested, "bias_correction") == "empirical";
+  if (options.observer.empty() || metadata(tested, "weights").empty()) return std::nullopt;
+  for (const Node& node : tested.nodes)
+    if (node.op == "Conv" || node.op == "Gemm" || node.op == "Add") options.keep_float.push_back(node.name);
+  return options;
+}
+
+// The PTQ passes the tested model went without, each as a whole-model trial: the same fp32 model
+// quantized with the same settings plus the pass, calibrated on the sensitivity's calibration
+// samples.
+std::vector<ModelTrial> pass_trials(const Model& reference, const Model& tested, const SensitivitySamples& samples) {
+  const std::optional<quant::QuantizeOptions> base = recorded_options(tested.graph());
+  if (!base) return {};
+  const CalibrationSource calibration{samples.calibration_count, samples.fill_calibration};
+  auto trial = [&](const std::string& name, bool cle, bool bias_correction) {
+    quant::QuantizeOptions options = *base;
+    options.cross_layer_equalization = options.cross_layer_equalization || cle;
+    options.bias_correction = options.bias_correction || bias_correction;
+    return ModelTrial{name, [&reference, options, calibration] { return quantize_model(reference, options, calibration); }};
+  };
+  std::vector<ModelTrial> trials;
+  if (!base->cross_layer_equalization) trials.push_back(trial("cle", true, false));
+  if (!base->bias_correction) trials.push_back(trial("bias-correction", false, true));
+  if (!base->cross_layer_equalization && !base->bias_correction)
+    trials.push_back(trial("cle+bias-correction", true, true));
+  return trials;
 }
 
 }  // namespace
@@ -93,11 +140,13 @@ json run_sensitivity(const Model& reference, const Model& tested, const data::Da
   SensitivitySamples samples;
   samples.count = std::min(flags.samples, data.size());
   samples.fill = [&data](size_t i, Tensor& input) { data.sample(i, input.mutable_data<float>()); };
-  if (data.has_labels()) samples.label = [&data](size_t i) { return data.label(i); };
+  if (flags.classification && data.has_labels()) samples.label = [&data](size_t i) { return data.label(i); };
   samples.calibration_count = std::min(flags.calib_count, calib->size());
   samples.fill_calibration = [calib](size_t i, Tensor& input) {
     calib->sample(i, input.mutable_data<float>());
   };
+
+  options.model_trials = pass_trials(reference, tested, samples);
 
   std::unique_ptr<Progress> live;
   const SensitivityReport report =
@@ -125,6 +174,8 @@ json run_sensitivity(const Model& reference, const Model& tested, const data::Da
   }
   j["trials"] = json::array();
   for (const SensitivityTrial& t : report.trials) j["trials"].push_back(trial_json(t));
+  j["passes"] = json::array();
+  for (const SensitivityTrial& t : report.model_trials) j["passes"].push_back(trial_json(t));
   return j;
 }
 
@@ -132,23 +183,37 @@ void print_sensitivity(const json& s) {
   auto text = [](const json& value, NumberSpec format) {
     return value.is_null() ? std::string("-") : number_text(value.get<double>(), format);
   };
-  std::printf("sensitivity on %s (%zu samples): int8 output SQNR %s dB, top-1 %s (fp32 %s)\n",
-              s["backend"].get<std::string>().c_str(), s["samples"].get<size_t>(),
-              text(s["base_sqnr_db"], NumberSpec{'f', 1, ""}).c_str(),
-              text(s["base_top1"], NumberSpec{'f', 4, ""}).c_str(),
-              text(s["fp32_top1"], NumberSpec{'f', 4, ""}).c_str());
+  // Without labels (a regression profile) the ranking is by SQNR alone: no top-1 columns.
+  const bool labelled = !s["base_top1"].is_null();
+  const std::string top1 = labelled ? ", top-1 " + text(s["base_top1"], NumberSpec{'f', 4, ""}) + " (fp32 " +
+                                          text(s["fp32_top1"], NumberSpec{'f', 4, ""}) + ")"
+                                    : std::string();
+  std::printf("sensitivity on %s (%zu samples): int8 output SQNR %s dB%s\n", s["backend"].get<std::string>().c_str(),
+              s["samples"].get<size_t>(), text(s["base_sqnr_db"], NumberSpec{'f', 1, ""}).c_str(), top1.c_str());
   size_t shown = 0;
   for (const json& entry : s["ranking"]) {
     if (shown++ == 8) break;
-    const json& top1 = entry["recovered_top1"];
-    std::printf(
-        "  %2zu. %-8s %-40s %-22s recovers %s dB SQNR, %s top-1 points\n", shown,
-        entry["op"].get<std::string>().c_str(), entry["layer"].get<std::string>().c_str(),
-        entry["fix"].get<std::string>().c_str(),
-        text(entry["recovered_sqnr_db"], NumberSpec{'f', 1, "", true}).c_str(),
-        text(top1.is_null() ? top1 : json(100.0 * top1.get<double>()), NumberSpec{'f', 1, "", true})
-            .c_str());
+    const json& recovered = entry["recovered_top1"];
+    const std::string points =
+        labelled ? ", " + text(recovered.is_null() ? recovered : json(100.0 * recovered.get<double>()),
+                               NumberSpec{'f', 1, "", true}) + " top-1 points"
+                 : std::string();
+    std::printf("  %2zu. %-8s %-40s %-22s recovers %s dB SQNR%s\n", shown, entry["op"].get<std::string>().c_str(),
+                entry["layer"].get<std::string>().c_str(), entry["fix"].get<std::string>().c_str(),
+                text(entry["recovered_sqnr_db"], NumberSpec{'f', 1, "", true}).c_str(), points.c_str());
   }
+  if (s.contains("passes"))
+    for (const json& pass : s["passes"]) {
+      const json& recovered = pass["recovered_top1"];
+      const std::string points =
+          labelled ? ", " + text(recovered.is_null() ? recovered : json(100.0 * recovered.get<double>()),
+                                 NumberSpec{'f', 1, "", true}) + " top-1 points"
+                   : std::string();
+      std::printf("  whole model: --%-20s recovers %s dB SQNR%s\n",
+                  pass["fix"].get<std::string>() == "cle+bias-correction" ? std::string("cle --bias-correction").c_str()
+                                                                          : pass["fix"].get<std::string>().c_str(),
+                  text(pass["recovered_sqnr_db"], NumberSpec{'f', 1, "", true}).c_str(), points.c_str());
+    }
 }
 
 }  // namespace octet::cli

@@ -18,6 +18,7 @@ struct SensitivityFlags {
   std::string observers = "all";  // observer trials: all, none, or a comma-separated list
   std::string calib;              // calibration spec for the observer trials (default: --data)
   size_t calib_count = 200;
+  bool classification = true;  // false (--task regression): no top-1, even if the data has labels
 };
 
 void add_sensitivity_flags(CLI::App& app, SensitivityFlags& flags);

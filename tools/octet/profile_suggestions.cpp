@@ -26,6 +26,26 @@ json suggestion(const std::string& kind, const std::string& text, const std::str
 // A trial recovering less than this is noise, not a suggestion.
 constexpr double kWorthwhileDb = 1.0;
 
+// The whole-model trial of a PTQ pass (--sensitivity: "cle", "bias-correction",
+// "cle+bias-correction"), or null when it was not measured.
+json pass_trial(const json& p, const std::string& fix) {
+  if (!p.contains("sensitivity") || !p["sensitivity"].contains("passes")) return nullptr;
+  for (const json& pass : p["sensitivity"]["passes"])
+    if (pass["fix"] == fix) return pass;
+  return nullptr;
+}
+
+// " Measured: output SQNR +2.1 dB." for a measured pass trial, "" otherwise.
+std::string measured_text(const json& trial) {
+  if (trial.is_null()) return "";
+  const json& db = trial["recovered_sqnr_db"];
+  std::string text = " Measured (--sensitivity): output SQNR " +
+                     (db.is_null() ? std::string("becomes exact") : fmt(db.get<double>(), NumberSpec{'f', 1, " dB", true}));
+  if (!trial["recovered_top1"].is_null())
+    text += ", top-1 " + fmt(100.0 * trial["recovered_top1"].get<double>(), NumberSpec{'f', 2, " points", true});
+  return text + ".";
+}
+
 }  // namespace
 
 json profile_suggestions(const json& p) {
@@ -127,12 +147,28 @@ json profile_suggestions(const json& p) {
   // Cross-layer equalization helps per-tensor weights, whose one scale serves every channel.
   const std::string weights =
       p.contains("metadata") ? p["metadata"].value("octet.quantization.weights", "") : "";
-  if (weights == "per-tensor")
+  if (weights == "per-tensor") {
+    const json cle = pass_trial(p, "cle");
     out.push_back(suggestion(
         "cle",
         "Weights are quantized per tensor: cross-layer equalization evens out the channel "
-        "ranges first (or use --weights per-channel).",
-        "--cle", nullptr));
+        "ranges first (or use --weights per-channel)." + measured_text(cle),
+        "--cle", cle));
+  }
+  // Bias correction of the whole model, and both passes together, when --sensitivity measured them.
+  for (const char* fix : {"bias-correction", "cle+bias-correction"}) {
+    const json trial = pass_trial(p, fix);
+    if (trial.is_null() || trial["recovered_sqnr_db"].is_null() ||
+        trial["recovered_sqnr_db"].get<double>() < kWorthwhileDb)
+      continue;
+    const bool both = std::string(fix) == "cle+bias-correction";
+    out.push_back(suggestion(both ? "cle+bias-correction" : "bias-correction",
+                             std::string(both ? "Cross-layer equalization and bias correction together"
+                                              : "Empirical bias correction of every layer") +
+                                 " (octet quantize " + (both ? "--cle --bias-correction" : "--bias-correction") +
+                                 ")." + measured_text(trial),
+                             both ? "--cle --bias-correction" : "--bias-correction", trial));
+  }
 
   // Integer widths: a narrower accumulator (an NPU's) and AVX2's int16 pair sums.
   const int bits = p.value("accumulator_bits", 24);
