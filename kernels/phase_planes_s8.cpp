@@ -108,7 +108,7 @@ void phase_plane_rows_s8(const Conv2dShape& s, const int8_t* image, int64_t grou
 void compact_extended_columns_s8(const Conv2dShape& s, int64_t rows, const int8_t* extended, int8_t* output,
                                  int threads) {
   const int64_t width = phase_plane_width(s);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && rows > 1 && rows * s.out_h * s.out_w >= (1 << 16))
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && rows > 1 && rows * s.out_h * s.out_w >= (1 << 12))
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t oy = 0; oy < s.out_h; ++oy)
       std::memcpy(output + (r * s.out_h + oy) * s.out_w, extended + (r * s.out_h + oy) * width,

@@ -337,7 +337,7 @@ const uint8_t* const* pack_channel_quad_planes(const Conv2dShape& s, const int8_
       if (phases <= 64) used[(ky * s.dilation_h % s.stride_h) * s.stride_w + kx * s.dilation_w % s.stride_w] = true;
   const int8_t pad = static_cast<int8_t>(input_zero_point);
   const int64_t jobs = quads_of_channels * phases;
-#pragma omp parallel num_threads(threads) if (threads > 1 && jobs > 1 && jobs * plane >= (1 << 16))
+#pragma omp parallel num_threads(threads) if (threads > 1 && jobs > 1 && jobs * plane >= (1 << 12))
   {
     thread_local std::vector<int8_t> rows_buffer;
     rows_buffer.resize(static_cast<size_t>(4 * row_capacity));
