@@ -397,6 +397,10 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
       if (w.channel_quads) {  // VNNI: no panel, the tiles read the channel-quad planes
         const int64_t extended_cols = phase_plane_columns(s);
         const uint8_t* const* quad_rows = pack_channel_quad_planes(s, image, g, input_zero_point, threads);
+        if (extended_cols == pixels) {  // 1x1 stride 1 (or padding that adds no column): no compaction
+          avx512::qgemm_quad_rows_vnni(w, stages[static_cast<size_t>(g)], quad_rows, pixels, out, pixels, threads);
+          continue;
+        }
         int8_t* extended = reinterpret_cast<int8_t*>(scratch<2>(static_cast<size_t>(w.rows * extended_cols)));
         avx512::qgemm_quad_rows_vnni(w, stages[static_cast<size_t>(g)], quad_rows, extended_cols, extended,
                                      extended_cols, threads);

@@ -122,16 +122,21 @@ void gemm_tiles(const PackedWeights& w, const RowOutputStage& s, const uint8_t* 
     }
   };
   const int64_t tiles = row_tiles * col_tiles;
-  // Column tiles outermost: one column tile of the activations (48 columns x K) stays in L1/L2
-  // while the row tiles' weights stream past it, and threads split the columns, so each core
-  // reads only its part of the activations (measured against row tiles outermost, 1 and 2
-  // threads: equal or faster on all four ResNet-18 GEMMs; 3136 x 64 x 576 on 2 threads 346 us ->
-  // 208 us, 784 x 128 x 1152 256 us -> 196 us). Small products stay on one thread (waking a
-  // team costs more).
+  // The larger operand streams, the smaller stays in cache, and threads split the larger one so
+  // each core reads only its part of it. Columns outermost when there are at least as many
+  // columns as weight rows: one column tile of the activations (48 columns x K) stays in L1/L2
+  // while all the (smaller) weights stream past it. Rows outermost otherwise: a tile's weights
+  // (16 rows x K) stay in L1 while the activations stream, and each core streams only its half
+  // of weights too big for L2 (ResNet's 7x7 layers: 512 x 4608 = 2.3 MB). Measured on the
+  // ResNet-18 GEMMs, 2 threads: columns outer 3136 x 64 x 576 346 -> 208 us, 784 x 128 x 1152
+  // 256 -> 196 us; rows outer 196 x 256 x 2304 207 vs 223 us, 49 x 512 x 4608 231 vs 237 us.
+  // Small products stay on one thread (waking a team costs more).
+  const bool columns_outer = w.padded_rows <= cols;
   const bool parallel = threads > 1 && tiles >= 2 && w.padded_rows * w.padded_depth * cols >= (1 << 18);
 #pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
   for (int64_t t = 0; t < tiles; ++t) {
-    const int64_t rt = t % row_tiles, ct = t / row_tiles;
+    const int64_t rt = columns_outer ? t % row_tiles : t / col_tiles;
+    const int64_t ct = columns_outer ? t / row_tiles : t % col_tiles;
     const int64_t rb = rt * kMaxRowBlocks;
     const int64_t rbs = std::min<int64_t>(kMaxRowBlocks, row_blocks - rb);
     int64_t cb, cbs;
