@@ -6,11 +6,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "engine/data/dataset_spec.hpp"
 #include "engine/data/npy.hpp"
@@ -19,6 +17,7 @@
 #include "graph/model_file.hpp"
 #include "graph/onnx/onnx_import.hpp"
 #include "tests/tools/cli_runner.hpp"
+#include "tests/tools/output_byte_diff.hpp"
 
 namespace fs = std::filesystem;
 using namespace octet;
@@ -126,26 +125,9 @@ TEST(BundledDenoiser, PerTensorNpuIsBitIdenticalToRef) {
 
   const data::Dataset test = data::load_dataset(kData);
   constexpr size_t kImages = 400;
-  std::atomic<int64_t> differing{0}, compared{0};
-  auto worker = [&](size_t begin, size_t end) {
-    Session ref(ref_plan), npu(npu_plan);
-    Tensor x(DType::f32, ref.input_info(0).shape);
-    for (size_t i = begin; i < end; ++i) {
-      test.sample(i, x.mutable_data<float>());
-      const Tensor a = ref.run({x})[0], b = npu.run({x})[0];
-      const auto* pa = static_cast<const uint8_t*>(a.raw());
-      const auto* pb = static_cast<const uint8_t*>(b.raw());
-      int64_t d = 0;
-      for (size_t j = 0; j < a.bytes(); ++j) d += pa[j] != pb[j];
-      differing += d;
-      ++compared;
-    }
-  };
-  std::thread first(worker, 0, kImages / 2);
-  worker(kImages / 2, kImages);
-  first.join();
-  EXPECT_EQ(compared.load(), static_cast<int64_t>(kImages));
-  EXPECT_EQ(differing.load(), 0) << "output bytes that differ between npu and ref";
+  const octet::test::ByteDiff diff = octet::test::output_byte_diff(ref_plan, npu_plan, test, kImages);
+  EXPECT_EQ(diff.samples, static_cast<int64_t>(kImages));
+  EXPECT_EQ(diff.differing, 0) << "output bytes that differ between npu and ref";
 }
 
 TEST(BundledDenoiserSlow, FullTestSetMatchesRecordedPyTorchMetrics) {

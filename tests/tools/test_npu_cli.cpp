@@ -17,6 +17,7 @@
 #include "graph/model_file.hpp"
 #include "tests/graph/graph_builder.hpp"
 #include "tests/tools/cli_runner.hpp"
+#include "tests/tools/output_byte_diff.hpp"
 
 namespace fs = std::filesystem;
 using namespace octet;
@@ -235,26 +236,9 @@ TEST(NpuCliSlow, BundledModelPerTensorIsBitIdenticalToRefOnTheFullTestSet) {
   EXPECT_EQ(on_npu, model.graph().nodes.size() - 2)
       << npu_plan->partition_summary();  // all but Quantize/Dequantize
 
-  std::atomic<int64_t> differing{0}, compared{0};
-  auto worker = [&](size_t begin, size_t end) {
-    Session ref(ref_plan), npu(npu_plan);
-    Tensor x(DType::f32, ref.input_info(0).shape);
-    for (size_t i = begin; i < end; ++i) {
-      test.sample(i, x.mutable_data<float>());
-      const Tensor a = ref.run({x})[0], b = npu.run({x})[0];
-      const auto* pa = static_cast<const uint8_t*>(a.raw());
-      const auto* pb = static_cast<const uint8_t*>(b.raw());
-      int64_t d = 0;
-      for (size_t j = 0; j < a.bytes(); ++j) d += pa[j] != pb[j];
-      differing += d;
-      ++compared;
-    }
-  };
-  std::thread first(worker, 0, test.size() / 2);
-  worker(test.size() / 2, test.size());
-  first.join();
-  EXPECT_EQ(compared.load(), 10000);
-  EXPECT_EQ(differing.load(), 0) << "output bytes that differ between npu and ref";
+  const octet::test::ByteDiff diff = octet::test::output_byte_diff(ref_plan, npu_plan, test, test.size());
+  EXPECT_EQ(diff.samples, 10000);
+  EXPECT_EQ(diff.differing, 0) << "output bytes that differ between npu and ref";
 }
 
 }  // namespace
