@@ -241,3 +241,20 @@ def sha256_file(path):
 def save_npy(path, array, dtype):
     """Little-endian, C-ordered .npy (what the C++ fixture reader expects)."""
     np.save(path, np.ascontiguousarray(np.asarray(array).astype(dtype)))
+
+
+@torch.no_grad()
+def evaluate_classifier(model, x, y, batch=500):
+    """Top-1, top-5 (fractions) and the logits of `model` in eval mode on x, y."""
+    model.eval()
+    top1 = top5 = 0
+    logits_all = []
+    for i in range(0, x.shape[0], batch):
+        out = model(x[i:i + batch])
+        logits_all.append(out)
+        t5 = out.topk(5, dim=1).indices
+        yy = y[i:i + batch]
+        top1 += (t5[:, 0] == yy).sum().item()
+        top5 += (t5 == yy.view(-1, 1)).any(dim=1).sum().item()
+    n = x.shape[0]
+    return top1 / n, top5 / n, torch.cat(logits_all)

@@ -53,7 +53,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 from fashion_mnist_common import (  # noqa: E402
-    DEFAULT_DATA_DIR, REPO_ROOT, augment, check_onnx, export_onnx, load_onnx_weights_into,
+    DEFAULT_DATA_DIR, evaluate_classifier, REPO_ROOT, augment, check_onnx, export_onnx, load_onnx_weights_into,
     load_split, save_npy, set_seed, sha256_file)
 
 CLASS_NAMES = [
@@ -132,22 +132,6 @@ class FashionResNet(nn.Module):
 # Train / eval
 # ----------------------------------------------------------------------------
 
-@torch.no_grad()
-def evaluate(model, x, y, batch=500):
-    model.eval()
-    top1 = top5 = 0
-    logits_all = []
-    for i in range(0, x.shape[0], batch):
-        out = model(x[i:i + batch])
-        logits_all.append(out)
-        t5 = out.topk(5, dim=1).indices
-        yy = y[i:i + batch]
-        top1 += (t5[:, 0] == yy).sum().item()
-        top5 += (t5 == yy.view(-1, 1)).any(dim=1).sum().item()
-    n = x.shape[0]
-    return top1 / n, top5 / n, torch.cat(logits_all)
-
-
 ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "Add", "GlobalAveragePool",
                "Flatten", "Reshape", "Gemm"}
 
@@ -220,7 +204,7 @@ def main():
             tot_loss += loss.item() * idx.numel()
             correct += (out.argmax(1) == yb).sum().item()
         t_train = time.time() - t0
-        acc1, acc5, _ = evaluate(model, xte, yte)
+        acc1, acc5, _ = evaluate_classifier(model, xte, yte)
         print("epoch %2d/%d  loss %.4f  train_acc %.4f  test_top1 %.4f  test_top5 %.4f  "
               "lr %.4f  train %.1fs  total %.1fs"
               % (epoch, args.epochs, tot_loss / n, correct / n, acc1, acc5,
@@ -243,10 +227,10 @@ def main():
     matched, ninit = load_onnx_weights_into(ref, onnx_path)
     print("loaded %d/%d ONNX initializers back into PyTorch model" % (matched, ninit))
     ref.eval()
-    acc1, acc5, logits = evaluate(ref, xte, yte)
+    acc1, acc5, logits = evaluate_classifier(ref, xte, yte)
     print("exported model: PyTorch eval top1 %.4f top5 %.4f" % (acc1, acc5), flush=True)
     # Sanity: exported weights must reproduce the trained model exactly.
-    _, _, logits_trained = evaluate(model, xte, yte)
+    _, _, logits_trained = evaluate_classifier(model, xte, yte)
     maxdiff = (logits - logits_trained).abs().max().item()
     print("max |logit diff| trained vs re-loaded: %.3g" % maxdiff)
     if maxdiff > 1e-4:
