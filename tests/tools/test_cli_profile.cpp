@@ -150,7 +150,7 @@ TEST_F(CliProfile, RegressionTaskOnTheBundledDenoiser) {
   ASSERT_EQ(quantized.exit_code, 0) << quantized.err;
   const CliResult result = run_octet(
       {"profile", int8, "--ref", denoiser, "--data", "fashion-mnist-noisy:test", "--limit", "16", "--timing-runs",
-       "2", "--backend", "cpu,npu", "--task", "regression", "--sensitivity", "--sensitivity-samples", "8",
+       "2", "--backend", "both", "--task", "regression", "--sensitivity", "--sensitivity-samples", "8",
        "--sensitivity-observers", "none", "--sensitivity-calib-count", "40", "--json", path("r.json"), "--html",
        path("r.html")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -162,7 +162,9 @@ TEST_F(CliProfile, RegressionTaskOnTheBundledDenoiser) {
                                     "--limit", "16", "--backend", "npu", "--json"});
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   const nlohmann::json e = nlohmann::json::parse(eval.out);
-  ASSERT_EQ(p["backends"].size(), 2u);
+  ASSERT_EQ(p["backends"].size(), 2u);  // --backend both: cpu and npu
+  EXPECT_EQ(p["backends"][0]["name"], "cpu");
+  EXPECT_EQ(p["backends"][1]["name"], "npu");
   for (const auto& backend : p["backends"]) {
     EXPECT_FALSE(backend.contains("top1"));
     EXPECT_DOUBLE_EQ(backend["regression"]["abs_rel"].get<double>(), e["vs_target"]["abs_rel"].get<double>());

@@ -37,6 +37,7 @@ struct Options {
 };
 
 std::vector<std::string> split_backends(const std::string& list) {
+  if (list == "both") return {"cpu", "npu"};  // CPU int8 and the NPU emulation side by side
   std::vector<std::string> names;
   std::stringstream stream(list);
   for (std::string name; std::getline(stream, name, ',');) {
@@ -132,7 +133,7 @@ Command add_profile_command(CLI::App& app) {
       ->required();
   add_data_options(*sub, o->data, "--data", true);
   sub->add_option("--backend", o->backends,
-                  "int8 backend(s), comma-separated to profile them side by side (e.g. ref,cpu)")
+                  "int8 backend(s), comma-separated to profile them side by side (e.g. ref,cpu); both = cpu,npu")
       ->capture_default_str();
   sub->add_option(
          "--mode", o->mode,
