@@ -15,6 +15,7 @@
 #include "graph/error.hpp"
 #include "tools/octet/commands.hpp"
 #include "tools/octet/data_options.hpp"
+#include "tools/octet/evaluate_regression.hpp"
 #include "tools/octet/model_loader.hpp"
 #include "tools/octet/profile_html.hpp"
 #include "tools/octet/profile_json.hpp"
@@ -54,17 +55,13 @@ std::vector<std::string> split_backends(const std::string& list) {
   return names;
 }
 
-// --task regression: targets must exist and line up with the model's single f32 output.
+// --task regression: the model's single f32 output must line up with the dataset's targets.
 void check_regression_data(const data::Dataset& dataset, const Graph& graph) {
-  if (!dataset.has_targets())
-    throw Error("--task regression: dataset '" + dataset.name() +
-                "' has no regression targets (use fashion-mnist-noisy:test|train, or x.npy with --targets t.npy)");
-  if (graph.outputs.size() != 1) throw Error("--task regression: the model must have exactly one output");
+  const std::string context = "--task regression: ";
+  if (graph.outputs.size() != 1) throw Error(context + "the model must have exactly one output");
   const ValueInfo& output = graph.value_info(graph.outputs[0]);
-  if (output.dtype != DType::f32 ||
-      shape_elements(output.shape) != static_cast<int64_t>(dataset.target_elements()))
-    throw Error("--task regression: model output '" + graph.outputs[0] + "' is " + shape_str(output.shape) +
-                " but dataset '" + dataset.name() + "' targets have shape " + shape_str(dataset.target_shape()));
+  if (output.dtype != DType::f32) throw Error(context + "model output '" + graph.outputs[0] + "' is not f32");
+  check_regression_targets(dataset, graph.outputs[0], output.shape, context);
 }
 
 void write_text(const std::string& what, const std::string& path, const std::string& text) {

@@ -26,21 +26,29 @@ bool same_layout(const Shape& a, const Shape& b) {
   return without_leading_ones(a) == without_leading_ones(b);
 }
 
+void require_regression_targets(const data::Dataset& dataset, const std::string& context) {
+  if (!dataset.has_targets())
+    throw Error(context + "dataset '" + dataset.name() +
+                "' has no regression targets (use fashion-mnist-noisy:test|train, or a .npy dataset "
+                "with --targets t.npy)");
+}
+
+void check_regression_targets(const data::Dataset& dataset, const std::string& output_name, const Shape& output_shape,
+                              const std::string& context) {
+  require_regression_targets(dataset, context);
+  const Shape& target_shape = dataset.target_shape();
+  if (!same_layout(output_shape, target_shape))
+    throw Error(context + "model output '" + output_name + "' has shape " + shape_str(output_shape) + " but dataset '" +
+                dataset.name() + "' targets have shape " + shape_str(target_shape) + " per sample");
+}
+
 RegressionResult evaluate_regression(std::shared_ptr<const CompiledPlan> plan,
                                      std::shared_ptr<const CompiledPlan> reference,
                                      const data::Dataset& dataset, int threads,
                                      const std::string& progress_label) {
-  if (!dataset.has_targets())
-    throw Error(
-        "dataset '" + dataset.name() +
-        "' has no regression targets (use fashion-mnist-noisy:test|train, or a .npy dataset "
-        "with --targets t.npy)");
+  require_regression_targets(dataset);  // before dataset_io: the missing targets are the first thing to say
   const SingleIo io = dataset_io(*plan, dataset, "model");
-  const Shape& target_shape = dataset.target_shape();
-  if (!same_layout(io.output.shape, target_shape))
-    throw Error("model output '" + io.output.name + "' has shape " + shape_str(io.output.shape) +
-                " but dataset '" + dataset.name() + "' targets have shape " +
-                shape_str(target_shape) + " per sample");
+  check_regression_targets(dataset, io.output.name, io.output.shape);
   std::optional<SingleIo> ref_io;
   if (reference) {
     ref_io.emplace(dataset_io(*reference, dataset, "--ref model"));

@@ -22,6 +22,12 @@ struct RegressionResult {
 // both ([1,1,28,28] and [1,28,28]): the element layout is then identical.
 bool same_layout(const Shape& a, const Shape& b);
 
+// Throw octet::Error, `context` first ("--task regression: "), unless the dataset has
+// regression targets (require_...), laid out like the model output (check_..., same_layout).
+void require_regression_targets(const data::Dataset& dataset, const std::string& context = "");
+void check_regression_targets(const data::Dataset& dataset, const std::string& output_name, const Shape& output_shape,
+                              const std::string& context = "");
+
 // Throws octet::Error naming both shapes when the dataset has no targets, when an output's
 // shape does not match the targets' (same_layout) or the reference's output shape differs.
 // `reference` may be null. Metrics do not depend on `threads`.
