@@ -1,15 +1,31 @@
 #pragma once
-// Byte-for-byte comparison of two compiled plans of one model (the npu backend against ref) over
-// the first samples of a dataset, two threads each taking half.
+// The npu backend against ref on one model: both plans compiled, how many nodes the npu took, and
+// a byte-for-byte comparison of their outputs over the first samples of a dataset (two threads,
+// each taking half).
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
 
 #include "engine/data/dataset.hpp"
+#include "engine/model.hpp"
 #include "engine/session.hpp"
 
 namespace octet::test {
+
+struct RefAndNpuPlans {
+  std::shared_ptr<const CompiledPlan> ref, npu;
+  size_t on_npu = 0;  // steps of the npu plan that run on the npu
+};
+
+// The model compiled for ref and for npu (default config).
+inline RefAndNpuPlans ref_and_npu_plans(const Model& model) {
+  SessionOptions npu_options;
+  npu_options.backend = "npu";
+  RefAndNpuPlans plans{compile(model, {}), compile(model, npu_options), 0};
+  for (const PlanStep& step : plans.npu->steps()) plans.on_npu += step.backend == "npu";
+  return plans;
+}
 
 struct ByteDiff {
   int64_t samples = 0;    // samples compared

@@ -113,19 +113,15 @@ TEST(BundledDenoiser, PerTensorNpuIsBitIdenticalToRef) {
   const std::string oct = quantized({"--calib-count", "50", "--target", "npu", "--cle", "--bias-correction"}, "npu");
   const Model model = Model::from_graph(load_model_file(oct), false);
   fs::remove(oct);
-  SessionOptions npu_options;
-  npu_options.backend = "npu";
-  const auto ref_plan = compile(model, {});
-  const auto npu_plan = compile(model, npu_options);
-  size_t on_npu = 0, resizes = 0;
+  const octet::test::RefAndNpuPlans plans = octet::test::ref_and_npu_plans(model);
+  size_t resizes = 0;
   for (const Node& node : model.graph().nodes) resizes += node.op == "Resize";
-  for (const PlanStep& step : npu_plan->steps()) on_npu += step.backend == "npu";
   EXPECT_EQ(resizes, 2u);
-  EXPECT_EQ(on_npu, model.graph().nodes.size() - 2 - resizes) << npu_plan->partition_summary();
+  EXPECT_EQ(plans.on_npu, model.graph().nodes.size() - 2 - resizes) << plans.npu->partition_summary();
 
   const data::Dataset test = data::load_dataset(kData);
   constexpr size_t kImages = 400;
-  const octet::test::ByteDiff diff = octet::test::output_byte_diff(ref_plan, npu_plan, test, kImages);
+  const octet::test::ByteDiff diff = octet::test::output_byte_diff(plans.ref, plans.npu, test, kImages);
   EXPECT_EQ(diff.samples, static_cast<int64_t>(kImages));
   EXPECT_EQ(diff.differing, 0) << "output bytes that differ between npu and ref";
 }

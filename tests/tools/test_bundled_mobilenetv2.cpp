@@ -94,17 +94,12 @@ TEST(BundledMobileNetV2, PerTensorNpuIsBitIdenticalToRef) {
       quantized({"--calib-count", "100", "--target", "npu", "--cle", "--bias-correction"}, "npu_ref");
   const Model model = Model::from_graph(load_model_file(oct), false);
   fs::remove(oct);
-  SessionOptions npu_options;
-  npu_options.backend = "npu";
-  const auto ref_plan = compile(model, {});
-  const auto npu_plan = compile(model, npu_options);
-  size_t on_npu = 0;
-  for (const PlanStep& step : npu_plan->steps()) on_npu += step.backend == "npu";
-  EXPECT_EQ(on_npu, model.graph().nodes.size() - 2) << npu_plan->partition_summary();
+  const octet::test::RefAndNpuPlans plans = octet::test::ref_and_npu_plans(model);
+  EXPECT_EQ(plans.on_npu, model.graph().nodes.size() - 2) << plans.npu->partition_summary();
 
   const data::Dataset test = data::load_dataset("fashion-mnist:test");
   constexpr size_t kImages = 600;
-  const octet::test::ByteDiff diff = octet::test::output_byte_diff(ref_plan, npu_plan, test, kImages);
+  const octet::test::ByteDiff diff = octet::test::output_byte_diff(plans.ref, plans.npu, test, kImages);
   EXPECT_EQ(diff.samples, static_cast<int64_t>(kImages));
   EXPECT_EQ(diff.differing, 0) << "output bytes that differ between npu and ref";
 }

@@ -227,16 +227,11 @@ TEST(NpuCliSlow, BundledModelPerTensorIsBitIdenticalToRefOnTheFullTestSet) {
   fs::remove(oct);
   const data::Dataset test = data::load_dataset("fashion-mnist:test");
   ASSERT_EQ(test.size(), 10000u);
-  SessionOptions npu_options;
-  npu_options.backend = "npu";
-  const auto ref_plan = compile(model, {});
-  const auto npu_plan = compile(model, npu_options);
-  size_t on_npu = 0;
-  for (const PlanStep& step : npu_plan->steps()) on_npu += step.backend == "npu";
-  EXPECT_EQ(on_npu, model.graph().nodes.size() - 2)
-      << npu_plan->partition_summary();  // all but Quantize/Dequantize
+  const octet::test::RefAndNpuPlans plans = octet::test::ref_and_npu_plans(model);
+  EXPECT_EQ(plans.on_npu, model.graph().nodes.size() - 2)
+      << plans.npu->partition_summary();  // all but Quantize/Dequantize
 
-  const octet::test::ByteDiff diff = octet::test::output_byte_diff(ref_plan, npu_plan, test, test.size());
+  const octet::test::ByteDiff diff = octet::test::output_byte_diff(plans.ref, plans.npu, test, test.size());
   EXPECT_EQ(diff.samples, 10000);
   EXPECT_EQ(diff.differing, 0) << "output bytes that differ between npu and ref";
 }
