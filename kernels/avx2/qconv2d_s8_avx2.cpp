@@ -8,6 +8,7 @@
 
 #include "kernels/avx2/gemm_tile_avx2.hpp"
 #include "kernels/avx2/requantize_avx2.hpp"
+#include "kernels/avx512/qgemm_channel_lanes_vnni.hpp"
 #include "kernels/avx512/qgemm_s8_avx512_vnni.hpp"
 #include "kernels/phase_planes_s8.hpp"
 #include "kernels/ref/window_columns.hpp"
@@ -17,14 +18,18 @@ namespace {
 
 int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 
-// Packs [rows][depth] into [row blocks][depth/4][4 rows][4 k] (zero padded).
+// Rows per packed block: the column tiles broadcast 4 rows' quads, the channel-lane tiles load
+// 16 rows' quads as one register.
+constexpr int64_t kChannelLaneRows = 16;
+
+// Packs [rows][depth] into [row blocks][depth/4][block_rows][4 k] (zero padded).
 std::vector<int8_t> pack_rows(const std::vector<int8_t>& w, int64_t rows, int64_t depth, int64_t padded_rows,
-                              int64_t padded_depth) {
+                              int64_t padded_depth, int64_t block_rows) {
   std::vector<int8_t> packed(static_cast<size_t>(padded_rows * padded_depth), 0);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < depth; ++k) {
-      const int64_t block = r / kRowTile, quad = k / 4;
-      packed[static_cast<size_t>(((block * (padded_depth / 4) + quad) * kRowTile + r % kRowTile) * 4 + k % 4)] =
+      const int64_t block = r / block_rows, quad = k / 4;
+      packed[static_cast<size_t>(((block * (padded_depth / 4) + quad) * block_rows + r % block_rows) * 4 + k % 4)] =
           w[static_cast<size_t>(r * depth + k)];
     }
   return packed;
@@ -94,12 +99,14 @@ void tile_4x16(const PackedWeights& w, const RowOutputStage& s, const uint8_t* p
 
 }  // namespace
 
-PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni) {
+PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni, bool channel_lanes) {
   PackedWeights p;
   p.vnni = vnni;
+  p.channel_lanes = vnni && channel_lanes;
   p.rows = rows;
   p.depth = depth;
-  p.padded_rows = round_up(rows, kRowTile);
+  const int64_t block_rows = p.channel_lanes ? kChannelLaneRows : kRowTile;
+  p.padded_rows = round_up(rows, block_rows);
   p.padded_depth = round_up(std::max<int64_t>(depth, 1), 4);
   std::vector<int8_t> main(weights, weights + rows * depth), low;
   p.row_sums.assign(static_cast<size_t>(p.padded_rows), 0);
@@ -116,18 +123,28 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, b
       main[i] = static_cast<int8_t>(v >> 1);                // floor(v / 2): [-64, 63]
       low[i] = static_cast<int8_t>(v - 2 * (v >> 1));       // 0 or 1
     }
-    p.low = pack_rows(low, rows, depth, p.padded_rows, p.padded_depth);
+    p.low = pack_rows(low, rows, depth, p.padded_rows, p.padded_depth, block_rows);
   }
-  p.data = pack_rows(main, rows, depth, p.padded_rows, p.padded_depth);
+  p.data = pack_rows(main, rows, depth, p.padded_rows, p.padded_depth, block_rows);
   return p;
 }
 
-PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int64_t rows, bool vnni) {
+bool vnni_channel_lanes_suit(int64_t cols) {
+  // At most 4 column blocks: the column tiles then run as 2 + 2 (one weight broadcast per two
+  // vpdpbusd) and compute the extended columns too (63 for a 7x7 map).
+  return cols <= 4 * kColTile;
+}
+
+PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int64_t rows, bool vnni,
+                                VnniTiles tiles) {
   const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
-  if (!vnni || pointwise) return pack_weights(weights, rows, s.in_channels / s.groups * s.kernel_h * s.kernel_w, vnni);
+  const bool channel_lanes = tiles == VnniTiles::channel_lanes ||
+                             (tiles == VnniTiles::by_shape && vnni_channel_lanes_suit(s.out_h * s.out_w));
+  if (!vnni || pointwise)
+    return pack_weights(weights, rows, s.in_channels / s.groups * s.kernel_h * s.kernel_w, vnni, channel_lanes);
   const std::vector<int8_t> reordered = reorder_weights_to_channel_quads(s, weights, rows);
-  PackedWeights packed = pack_weights(reordered.data(), rows, channel_quad_depth(s), true);
+  PackedWeights packed = pack_weights(reordered.data(), rows, channel_quad_depth(s), true, channel_lanes);
   packed.channel_quads = true;
   return packed;
 }
@@ -271,6 +288,18 @@ void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, i
 
 void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols, int8_t* out,
                  int64_t row_stride, int threads) {
+  if (w.channel_lanes) {  // column col of K quad q: 4 bytes in the panel's block of 16 columns
+    const int64_t quads = w.padded_depth / 4;
+    thread_local std::vector<const uint8_t*> quad_rows;
+    thread_local std::vector<int64_t> offsets;
+    quad_rows.resize(static_cast<size_t>(quads));
+    offsets.resize(static_cast<size_t>(cols));
+    for (int64_t q = 0; q < quads; ++q) quad_rows[static_cast<size_t>(q)] = panel + q * kColTile * 4;
+    for (int64_t col = 0; col < cols; ++col)
+      offsets[static_cast<size_t>(col)] = (col / kColTile) * w.padded_depth * kColTile + (col % kColTile) * 4;
+    avx512::qgemm_channel_lanes_vnni(w, s, quad_rows.data(), offsets.data(), cols, out, row_stride, threads);
+    return;
+  }
   if (w.vnni) {  // packed for the AVX-512-VNNI tiles: same layouts, wider registers, larger tiles
     avx512::qgemm_packed_vnni(w, s, panel, cols, out, row_stride, threads);
     return;
@@ -397,6 +426,15 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
       if (w.channel_quads) {  // VNNI: no panel, the tiles read the channel-quad planes
         const int64_t extended_cols = phase_plane_columns(s);
         const uint8_t* const* quad_rows = pack_channel_quad_planes(s, image, g, input_zero_point, threads);
+        if (w.channel_lanes) {  // every output pixel read where it lies in the planes: no compaction
+          thread_local std::vector<int64_t> offsets;
+          offsets.resize(static_cast<size_t>(pixels));
+          const int64_t width = phase_plane_width(s);
+          for (int64_t p = 0; p < pixels; ++p) offsets[static_cast<size_t>(p)] = ((p / s.out_w) * width + p % s.out_w) * 4;
+          avx512::qgemm_channel_lanes_vnni(w, stages[static_cast<size_t>(g)], quad_rows, offsets.data(), pixels, out,
+                                           pixels, threads);
+          continue;
+        }
         if (extended_cols == pixels) {  // 1x1 stride 1 (or padding that adds no column): no compaction
           avx512::qgemm_quad_rows_vnni(w, stages[static_cast<size_t>(g)], quad_rows, pixels, out, pixels, threads);
           continue;
@@ -514,7 +552,7 @@ void gemv_packed(const PackedWeights& w, const RowOutputStage& s, const int8_t* 
 void qgemm_s8_avx2(int64_t m, const int8_t* a, int32_t a_zero_point, const PackedWeights& w,
                    const RowOutputStage& stage, int8_t* output, int threads) {
   // Columns are the m input rows: pack a^T, compute out^T [n][m], transpose into [m][n].
-  if (m == 1) {
+  if (m == 1 && !w.channel_lanes) {  // the matrix-vector path reads the 4-row blocks
     gemv_packed(w, stage, a, output, threads);
     return;
   }

@@ -32,19 +32,34 @@ struct PackedWeights {
   bool vnni = false;                   // packed for the VNNI tiles (exact for any int8 weight)
   bool split = false;                  // AVX2 only: weights outside [-64, 64], hi/lo halves
   bool channel_quads = false;          // K in the channel-quad order of kernels/phase_planes_s8.hpp
+  bool channel_lanes = false;          // VNNI, narrow outputs: [row blocks of 16][K/4][16 rows][4 k]
+                                       // for kernels/avx512/qgemm_channel_lanes_vnni.hpp
   std::vector<int8_t> data;            // main (or hi) half, packed
   std::vector<int8_t> low;             // lo half when split
   std::vector<int32_t> row_sums;       // sum_k w[row][k] (padded_rows)
 };
 
 // `weights` is [rows][depth] row-major (OIHW for a convolution: depth = C/g * kh * kw).
-// `vnni`: pack for the AVX-512-VNNI tiles (the CPU must have them: see kernels/isa.hpp).
-PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni = false);
+// `vnni`: pack for the AVX-512-VNNI tiles (the CPU must have them: see kernels/isa.hpp);
+// `channel_lanes` (with vnni): for the channel-lane tiles of narrow outputs instead of the
+// column tiles (see vnni_channel_lanes_suit).
+PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, bool vnni = false,
+                           bool channel_lanes = false);
+
+// Whether a VNNI GEMM of `cols` output columns runs faster on the channel-lane tiles (output
+// channels in the lanes, kernels/avx512/qgemm_channel_lanes_vnni.hpp) than on the column tiles
+// (16 columns per register): true for narrow outputs, such as ResNet's 7x7 maps.
+bool vnni_channel_lanes_suit(int64_t cols);
+
+// Which VNNI tiles a convolution's weights are packed for: chosen from the output size
+// (vnni_channel_lanes_suit of out_h * out_w), or forced (tests run both on every shape).
+enum class VnniTiles { by_shape, columns, channel_lanes };
 
 // One group's convolution weights ([rows][C/groups * kh * kw], OIHW). With `vnni`, a convolution
 // that needs im2col (not pointwise) is packed in channel-quad K order, and qconv2d_s8_avx2 then
 // reads its activations from channel-quad planes instead of an im2col panel.
-PackedWeights pack_conv_weights(const Conv2dShape& shape, const int8_t* weights, int64_t rows, bool vnni = false);
+PackedWeights pack_conv_weights(const Conv2dShape& shape, const int8_t* weights, int64_t rows, bool vnni = false,
+                                VnniTiles tiles = VnniTiles::by_shape);
 
 // The per-row output stage with the zero-point correction folded into the bias:
 // bias'[row] = bias[row] - (128 + input_zero_point) * row_sums[row].

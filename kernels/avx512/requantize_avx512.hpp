@@ -21,15 +21,27 @@ inline __m512i rounding_doubling_high_mul(__m512i a, __m512i broadcast_m) {
   return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
+// The same with a different multiplier in every lane (output channels in the lanes): the odd
+// products take the odd lanes of m too.
+inline __m512i rounding_doubling_high_mul_per_lane(__m512i a, __m512i m) {
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
+  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, m), half), 31);
+  const __m512i odd = _mm512_srli_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32)), half), 31);
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
 // The constants of x / 2^e for one exponent e in [0, 31], derived once per output row.
 struct PotDivisor {
   __m512i exponent, mask, threshold;  // e, 2^e - 1, (2^e - 1) / 2
 };
-inline PotDivisor pot_divisor(int32_t exponent) {
-  const __m512i e = _mm512_set1_epi32(exponent), one = _mm512_set1_epi32(1);
+// `e` may differ per lane (output channels in the lanes).
+inline PotDivisor pot_divisor_per_lane(__m512i e) {
+  const __m512i one = _mm512_set1_epi32(1);
   const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, e), one);
   return {e, mask, _mm512_srai_epi32(mask, 1)};
 }
+inline PotDivisor pot_divisor(int32_t exponent) { return pot_divisor_per_lane(_mm512_set1_epi32(exponent)); }
 
 // x / 2^e rounded to nearest, ties away from zero: add one where the remainder exceeds half
 // (half plus one for negative x).

@@ -65,21 +65,26 @@ void check(const Problem& p, std::mt19937& rng) {
   qconv2d_s8_ref(s, x.data(), p.input_zero_point, w.data(), stage, expected.data());
 
   // Every GEMM path this CPU has: vpmaddubsw (AVX2) and, where present, vpdpbusd (VNNI) on an
-  // im2col panel (pack_weights) and on channel-quad planes (pack_conv_weights, the backend's).
-  enum class Mode { avx2, vnni_panel, vnni_channel_quads };
+  // im2col panel (pack_weights) and on channel-quad planes (pack_conv_weights, the backend's),
+  // each with its column tiles and its channel-lane tiles (forced: by shape, only small maps
+  // would take them).
+  enum class Mode { avx2, vnni_panel, vnni_channel_quads, vnni_panel_lanes, vnni_channel_quads_lanes };
   std::vector<Mode> modes{Mode::avx2};
-  if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) {
-    modes.push_back(Mode::vnni_panel);
-    modes.push_back(Mode::vnni_channel_quads);
-  }
+  if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni))
+    modes.insert(modes.end(), {Mode::vnni_panel, Mode::vnni_channel_quads, Mode::vnni_panel_lanes,
+                               Mode::vnni_channel_quads_lanes});
   for (Mode mode : modes) {
     const bool vnni = mode != Mode::avx2;
+    const bool lanes = mode == Mode::vnni_panel_lanes || mode == Mode::vnni_channel_quads_lanes;
+    const bool planes = mode == Mode::vnni_channel_quads || mode == Mode::vnni_channel_quads_lanes;
     std::vector<avx2::PackedWeights> packed;
     std::vector<avx2::RowOutputStage> stages;
     for (int64_t g = 0; g < s.groups; ++g) {
       const int8_t* group_weights = w.data() + g * out_per_group * depth;
-      packed.push_back(mode == Mode::vnni_channel_quads ? avx2::pack_conv_weights(s, group_weights, out_per_group, true)
-                                                        : avx2::pack_weights(group_weights, out_per_group, depth, vnni));
+      packed.push_back(planes ? avx2::pack_conv_weights(s, group_weights, out_per_group, true,
+                                                        lanes ? avx2::VnniTiles::channel_lanes : avx2::VnniTiles::columns)
+                              : avx2::pack_weights(group_weights, out_per_group, depth, vnni, lanes));
+      EXPECT_EQ(packed.back().channel_lanes, lanes);
       const QuantizedOutputStage group_stage{bias.data() + g * out_per_group, multipliers.data() + g * out_per_group,
                                              true, p.output_zero_point, -128, 127};
       stages.push_back(avx2::make_row_output_stage(packed.back(), p.input_zero_point, group_stage));
@@ -89,7 +94,8 @@ void check(const Problem& p, std::mt19937& rng) {
     avx2::qconv2d_s8_avx2(s, x.data(), p.input_zero_point, packed, stages, got.data(), p.threads);
     size_t differences = 0;
     for (size_t i = 0; i < out_count; ++i) differences += got[i] != expected[i];
-    const char* names[] = {" (avx2)", " (vnni, panel)", " (vnni, channel quads)"};
+    const char* names[] = {" (avx2)", " (vnni, panel)", " (vnni, channel quads)", " (vnni, panel, channel lanes)",
+                           " (vnni, channel quads, channel lanes)"};
     EXPECT_EQ(differences, 0u) << "of " << out_count << " outputs" << names[static_cast<int>(mode)];
   }
 }
@@ -142,12 +148,17 @@ TEST(QConvAvx2, PointwiseAndLargeDepth) {
   check({{1, 256, 5, 5, 20, 3, 3, 3, 3, 1, 1, 1, 1, 0, 0, 1}, 64, Values::random, 12, -7, 1}, rng);
   // Largest accumulators: all extreme values over a deep reduction.
   check({{1, 512, 3, 3, 8, 1, 1, 3, 3, 1, 1, 1, 1, 0, 0, 1}, 127, Values::all_min, 127, 0, 1}, rng);
+  // ResNet's 7x7 stage (by shape: channel-lane tiles), 3x3 and 1x1 stride 2, rows not a multiple of 32.
+  for (int threads : {1, 2, 3}) {
+    check({{1, 96, 7, 7, 72, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1}, 127, Values::random, 4, -2, threads}, rng);
+    check({{1, 64, 14, 14, 40, 7, 7, 1, 1, 2, 2, 1, 1, 0, 0, 1}, 127, Values::random, -9, 3, threads}, rng);
+  }
 }
 
 TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(5);
-  for (int64_t m : {1, 2, 5, 16, 17}) {
+  for (int64_t m : {1, 2, 5, 16, 17, 29, 64}) {
     for (int limit : {64, 127}) {
       const int64_t n = 37, k = 75;
       std::vector<int8_t> a = make_values(static_cast<size_t>(m * k), Values::random, -128, 127, rng);
@@ -157,12 +168,14 @@ TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
       const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, -5, -128, 127};
       std::vector<int8_t> expected(static_cast<size_t>(m * n)), got(static_cast<size_t>(m * n));
       qgemm_s8_ref(m, n, k, a.data(), 17, w.data(), stage, expected.data());
-      for (bool vnni : {false, true}) {
+      // AVX2, VNNI column tiles, VNNI channel-lane tiles.
+      for (int path = 0; path < 3; ++path) {
+        const bool vnni = path > 0, lanes = path == 2;
         if (vnni && !(available_isas() & static_cast<uint32_t>(Isa::avx512_vnni))) continue;
-        const avx2::PackedWeights packed = avx2::pack_weights(w.data(), n, k, vnni);
+        const avx2::PackedWeights packed = avx2::pack_weights(w.data(), n, k, vnni, lanes);
         std::fill(got.begin(), got.end(), int8_t{0});
         avx2::qgemm_s8_avx2(m, a.data(), 17, packed, avx2::make_row_output_stage(packed, 17, stage), got.data(), 2);
-        EXPECT_EQ(got, expected) << "m=" << m << " limit=" << limit << (vnni ? " vnni" : "");
+        EXPECT_EQ(got, expected) << "m=" << m << " limit=" << limit << (vnni ? " vnni" : "") << (lanes ? " lanes" : "");
       }
     }
   }

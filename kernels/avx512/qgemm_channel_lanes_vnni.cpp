@@ -1,0 +1,159 @@
+#include "kernels/avx512/qgemm_channel_lanes_vnni.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kernels/avx512/requantize_avx512.hpp"
+
+namespace octet::kernels::avx512 {
+namespace {
+
+using avx2::PackedWeights;
+using avx2::RowOutputStage;
+
+constexpr int64_t kLanes = 16;     // output channels per register
+constexpr int kMaxBlocks = 2;      // 32 channels per tile
+constexpr int kMaxColumns = 12;    // 24 accumulators + 2 weight registers + the broadcast
+
+// Rows of the 16 x 16 byte matrix whose columns are in[0..16): out[r] = row r. Four rounds of
+// unpacks, each doubling the run of one row's bytes (2, 4, 8, 16).
+inline void transpose_16x16_bytes(const __m128i (&in)[16], __m128i (&out)[16]) {
+  __m128i pairs[2][8];  // [row half][column pair]: 8 rows x 2 bytes
+  for (int j = 0; j < 8; ++j) {
+    pairs[0][j] = _mm_unpacklo_epi8(in[2 * j], in[2 * j + 1]);
+    pairs[1][j] = _mm_unpackhi_epi8(in[2 * j], in[2 * j + 1]);
+  }
+  __m128i quads[2][2][4];  // [row half][row quarter of the half][column quad]: 4 rows x 4 bytes
+  for (int h = 0; h < 2; ++h)
+    for (int m = 0; m < 4; ++m) {
+      quads[h][0][m] = _mm_unpacklo_epi16(pairs[h][2 * m], pairs[h][2 * m + 1]);
+      quads[h][1][m] = _mm_unpackhi_epi16(pairs[h][2 * m], pairs[h][2 * m + 1]);
+    }
+  for (int h = 0; h < 2; ++h)
+    for (int q = 0; q < 2; ++q) {
+      __m128i octets[2][2];  // [row pair][column octet]: 2 rows x 8 bytes
+      for (int n = 0; n < 2; ++n) {
+        octets[0][n] = _mm_unpacklo_epi32(quads[h][q][2 * n], quads[h][q][2 * n + 1]);
+        octets[1][n] = _mm_unpackhi_epi32(quads[h][q][2 * n], quads[h][q][2 * n + 1]);
+      }
+      for (int p = 0; p < 2; ++p) {
+        const int row = h * 8 + q * 4 + p * 2;
+        out[row] = _mm_unpacklo_epi64(octets[p][0], octets[p][1]);
+        out[row + 1] = _mm_unpackhi_epi64(octets[p][0], octets[p][1]);
+      }
+    }
+}
+
+// Requantizes one 16-channel block of a tile (acc[c] = channels row0..row0+15 of column c) and
+// stores its Columns x 16 results into the NCHW rows row0.. of `out`.
+template <int Columns>
+inline void store_block(const __m512i (&acc)[Columns], const RowOutputStage& s, int64_t row0, int64_t rows,
+                        int8_t* out, int64_t row_stride) {
+  const auto lanes = [&](const std::vector<int32_t>& v) {
+    return _mm512_loadu_si512(reinterpret_cast<const void*>(v.data() + row0));
+  };
+  const __m512i multiplier = lanes(s.multiplier), left = lanes(s.left);
+  const PotDivisor divisor = pot_divisor_per_lane(lanes(s.right));
+  // Multipliers below 1 (nearly every layer) have no left shift: skip the saturating shift.
+  const bool any_left = _mm512_test_epi32_mask(left, left) != 0;
+  const __m512i zero_point = _mm512_set1_epi32(s.output_zero_point);
+  const __m512i low = _mm512_set1_epi32(s.low), high = _mm512_set1_epi32(s.high);
+  __m128i columns[16], channel_rows[16];
+#pragma GCC unroll 12
+  for (int c = 0; c < Columns; ++c) {
+    __m512i x = acc[c];
+    if (any_left) x = saturating_left_shift(x, left);
+    x = rounding_divide_by_pot(rounding_doubling_high_mul_per_lane(x, multiplier), divisor);
+    // Exact: already within [low, high] of int8.
+    columns[c] = _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, zero_point), low), high));
+  }
+  for (int c = Columns; c < 16; ++c) columns[c] = _mm_setzero_si128();
+  transpose_16x16_bytes(columns, channel_rows);
+  const __mmask16 keep = static_cast<__mmask16>((uint32_t{1} << Columns) - 1);
+  const int64_t live = std::min<int64_t>(rows - row0, kLanes);
+  for (int64_t r = 0; r < live; ++r) _mm_mask_storeu_epi8(out + r * row_stride, keep, channel_rows[r]);
+}
+
+// Columns (up to 12, consecutive in the output) x Blocks * 16 channels. The accumulators start
+// from the bias.
+template <int Columns, int Blocks>
+void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows, const int64_t* offsets,
+          int64_t block, int8_t* out, int64_t row_stride) {
+  const int64_t quads = w.padded_depth / 4;
+  const int8_t* wp = w.data.data() + block * quads * 64;
+  __m512i acc[Blocks][Columns];
+#pragma GCC unroll 2
+  for (int b = 0; b < Blocks; ++b) {
+    const __m512i bias = _mm512_loadu_si512(reinterpret_cast<const void*>(s.bias.data() + (block + b) * kLanes));
+#pragma GCC unroll 12
+    for (int c = 0; c < Columns; ++c) acc[b][c] = bias;
+  }
+  int64_t offset[Columns];
+#pragma GCC unroll 12
+  for (int c = 0; c < Columns; ++c) offset[c] = offsets[c];
+  for (int64_t q = 0; q < quads; ++q) {
+    const uint8_t* base = quad_rows[q];
+    __m512i weights[Blocks];
+#pragma GCC unroll 2
+    for (int b = 0; b < Blocks; ++b)
+      weights[b] = _mm512_loadu_si512(reinterpret_cast<const void*>(wp + (b * quads + q) * 64));
+#pragma GCC unroll 12
+    for (int c = 0; c < Columns; ++c) {
+      int32_t quad;
+      std::memcpy(&quad, base + offset[c], 4);
+      const __m512i a = _mm512_set1_epi32(quad);
+#pragma GCC unroll 2
+      for (int b = 0; b < Blocks; ++b) acc[b][c] = _mm512_dpbusd_epi32(acc[b][c], a, weights[b]);
+    }
+  }
+#pragma GCC unroll 2
+  for (int b = 0; b < Blocks; ++b) {
+    const int64_t row0 = (block + b) * kLanes;
+    if (row0 >= w.rows) break;
+    store_block<Columns>(acc[b], s, row0, w.rows, out + row0 * row_stride, row_stride);
+  }
+}
+
+using TileFn = void (*)(const PackedWeights&, const RowOutputStage&, const uint8_t* const*, const int64_t*, int64_t,
+                        int8_t*, int64_t);
+
+template <int Blocks, int... Columns>
+constexpr std::array<TileFn, sizeof...(Columns)> tiles_of(std::integer_sequence<int, Columns...>) {
+  return {tile<Columns + 1, Blocks>...};
+}
+// tile_for[blocks - 1][columns - 1]
+const std::array<TileFn, kMaxColumns> tile_for[kMaxBlocks] = {
+    tiles_of<1>(std::make_integer_sequence<int, kMaxColumns>{}),
+    tiles_of<2>(std::make_integer_sequence<int, kMaxColumns>{})};
+
+}  // namespace
+
+void qgemm_channel_lanes_vnni(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows,
+                              const int64_t* column_offsets, int64_t cols, int8_t* out, int64_t row_stride,
+                              int threads) {
+  if (cols <= 0) return;
+  const int64_t blocks = w.padded_rows / kLanes;
+  const int64_t row_tiles = (blocks + kMaxBlocks - 1) / kMaxBlocks;
+  // Columns split evenly (49 = 10 + 10 + 10 + 10 + 9): every tile near the widest.
+  const int64_t col_tiles = (cols + kMaxColumns - 1) / kMaxColumns;
+  const int64_t narrow = cols / col_tiles, wide_tiles = cols % col_tiles;
+  const int64_t tiles = row_tiles * col_tiles;
+  const bool parallel = threads > 1 && tiles >= 2 && w.padded_rows * w.padded_depth * cols >= (1 << 18);
+  // Row tiles outermost: a tile's weights (32 rows x K) are read from L2 once per column tile,
+  // while the activations (a few columns' planes) stay in L1. Dynamic, one row tile per grab.
+#pragma omp parallel for schedule(dynamic, col_tiles) num_threads(threads) if (parallel)
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t rt = t / col_tiles, ct = t % col_tiles;
+    const int64_t block = rt * kMaxBlocks, tile_blocks = std::min<int64_t>(kMaxBlocks, blocks - block);
+    const int64_t col = ct * narrow + std::min(ct, wide_tiles), width = narrow + (ct < wide_tiles ? 1 : 0);
+    tile_for[tile_blocks - 1][static_cast<size_t>(width - 1)](w, s, quad_rows, column_offsets + col, block,
+                                                              out + col, row_stride);
+  }
+}
+
+}  // namespace octet::kernels::avx512
