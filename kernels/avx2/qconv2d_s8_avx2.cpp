@@ -326,22 +326,28 @@ void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t*
 namespace {
 
 // Columns j in [begin, end) of a phase-plane row: row[j] = src[j * stride] (src already offset
-// to the row's first tap). Stride 2 splits 64 source bytes into their even bytes per step.
-void gather_columns(const int8_t* src, int64_t stride, int64_t begin, int64_t end, int64_t src_len, int8_t* row) {
-  int64_t j = begin;
+// to the row's first tap; src_len bytes readable from it). Only the VNNI path builds these
+// planes, so the CPU has AVX-512BW: stride 2 reads 64 source bytes per step with a masked load
+// (exact at the row's end, no byte loop and no padded copy: rows of ResNet's stride-2 maps are
+// 7 to 57 bytes) and keeps the low byte of each 16-bit word.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) void gather_columns(const int8_t* src, int64_t stride,
+                                                                               int64_t begin, int64_t end,
+                                                                               int64_t src_len, int8_t* row) {
   if (stride == 1) {
     std::memcpy(row + begin, src + begin, static_cast<size_t>(end - begin));
     return;
   }
+  int64_t j = begin;
   if (stride == 2) {
-    const __m256i low_bytes = _mm256_set1_epi16(0x00FF);
-    for (; j + 32 <= end && 2 * j + 64 <= src_len; j += 32) {
-      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * j));
-      const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * j + 32));
-      const __m256i even = _mm256_permute4x64_epi64(
-          _mm256_packus_epi16(_mm256_and_si256(lo, low_bytes), _mm256_and_si256(hi, low_bytes)), 0xD8);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + j), even);
+    for (; j < end; j += 32) {
+      const int64_t readable = std::min<int64_t>(64, src_len - 2 * j), count = std::min<int64_t>(32, end - j);
+      const __mmask64 in_mask = readable >= 64 ? ~__mmask64{0} : (__mmask64{1} << readable) - 1;
+      const __m512i words = _mm512_maskz_loadu_epi8(in_mask, src + 2 * j);
+      const __mmask32 out_mask = static_cast<__mmask32>((uint64_t{1} << count) - 1);
+      // maskz: the unmasked form trips GCC 12's -Wmaybe-uninitialized inside its own header.
+      _mm256_mask_storeu_epi8(row + j, out_mask, _mm512_maskz_cvtepi16_epi8(out_mask, words));
     }
+    return;
   }
   for (; j < end; ++j) row[j] = src[j * stride];
 }
