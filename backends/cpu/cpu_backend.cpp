@@ -15,6 +15,7 @@
 #include "kernels/avx2/pool2d_s8_avx2.hpp"
 #include "kernels/qadd_table_s8.hpp"
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
+#include "kernels/avx512/qadd_table_s8_avx512.hpp"
 #endif
 #if defined(OCTET_HAVE_NEON)
 #include "kernels/neon/qconv2d_s8_neon.hpp"
@@ -236,7 +237,8 @@ class DequantizeAvx2 final : public Kernel {
 // Residual Add on every ISA: the 64 KB table of kernels/qadd_table_s8.hpp, built here once.
 class QAddTable final : public Kernel {
  public:
-  QAddTable(const Graph& graph, const Node& node, int threads, bool avx2) : threads_(threads), avx2_(avx2) {
+  QAddTable(const Graph& graph, const Node& node, int threads, bool avx2, bool avx512)
+      : threads_(threads), avx2_(avx2), avx512_(avx512) {
     const float inf = std::numeric_limits<float>::infinity();
     const quant::AffineParams output = ref::affine_params(graph, node.outputs[0]);
     const quant::QuantizedRange range =
@@ -250,6 +252,11 @@ class QAddTable final : public Kernel {
   }
   void run(const TensorView* in, TensorView* out) const override {
 #if defined(OCTET_HAVE_AVX2)
+    if (avx512_) {
+      kernels::avx512::qadd_table_s8_avx512(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
+                                            b_count_, table_.data(), out[0].as<int8_t>(), threads_);
+      return;
+    }
     if (avx2_) {
       kernels::avx2::qadd_table_s8_avx2(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
                                         b_count_, table_.data(), out[0].as<int8_t>(), threads_);
@@ -265,7 +272,8 @@ class QAddTable final : public Kernel {
   int64_t b_count_ = 0;
   std::vector<int8_t> table_;
   int threads_ = 1;
-  bool avx2_ = false;  // gather the entries with AVX2
+  bool avx2_ = false;    // gather the entries with AVX2
+  bool avx512_ = false;  // with AVX-512 (the VNNI CPUs)
 };
 class CpuBackend final : public Backend {
  public:
@@ -299,7 +307,8 @@ class CpuBackend final : public Backend {
 #endif
     if (node.op == "QAdd")
       return std::make_unique<QAddTable>(graph, node, threads_,
-                                         isa_ == kernels::Isa::avx2 || isa_ == kernels::Isa::avx512_vnni);
+                                         isa_ == kernels::Isa::avx2 || isa_ == kernels::Isa::avx512_vnni,
+                                         isa_ == kernels::Isa::avx512_vnni);
     return ref_->prepare(graph, node);
   }
 

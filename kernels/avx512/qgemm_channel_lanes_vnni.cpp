@@ -79,11 +79,12 @@ inline void store_block(const __m512i (&acc)[Columns], const RowOutputStage& s, 
   for (int64_t r = 0; r < live; ++r) _mm_mask_storeu_epi8(out + r * row_stride, keep, channel_rows[r]);
 }
 
-// Columns (up to 12, consecutive in the output) x Blocks * 16 channels. The accumulators start
-// from the bias.
+// Columns (up to 12, consecutive in the output) x Blocks * 16 channels over K quads
+// [q_begin, q_end). The accumulators start from the bias (first chunk of K) or from `partial`,
+// and end in `partial` or, after the last chunk, requantized in `out`.
 template <int Columns, int Blocks>
 void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows, const int64_t* offsets,
-          int64_t block, int8_t* out, int64_t row_stride) {
+          int64_t block, int64_t q_begin, int64_t q_end, int32_t* partial, int8_t* out, int64_t row_stride) {
   const int64_t quads = w.padded_depth / 4;
   const int8_t* wp = w.data.data() + block * quads * 64;
   __m512i acc[Blocks][Columns];
@@ -91,12 +92,13 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
   for (int b = 0; b < Blocks; ++b) {
     const __m512i bias = _mm512_loadu_si512(reinterpret_cast<const void*>(s.bias.data() + (block + b) * kLanes));
 #pragma GCC unroll 12
-    for (int c = 0; c < Columns; ++c) acc[b][c] = bias;
+    for (int c = 0; c < Columns; ++c)
+      acc[b][c] = q_begin == 0 ? bias : _mm512_loadu_si512(reinterpret_cast<const void*>(partial + (b * Columns + c) * kLanes));
   }
   int64_t offset[Columns];
 #pragma GCC unroll 12
   for (int c = 0; c < Columns; ++c) offset[c] = offsets[c];
-  for (int64_t q = 0; q < quads; ++q) {
+  for (int64_t q = q_begin; q < q_end; ++q) {
     const uint8_t* base = quad_rows[q];
     __m512i weights[Blocks];
 #pragma GCC unroll 2
@@ -111,6 +113,14 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
       for (int b = 0; b < Blocks; ++b) acc[b][c] = _mm512_dpbusd_epi32(acc[b][c], a, weights[b]);
     }
   }
+  if (q_end < quads) {
+#pragma GCC unroll 2
+    for (int b = 0; b < Blocks; ++b)
+#pragma GCC unroll 12
+      for (int c = 0; c < Columns; ++c)
+        _mm512_storeu_si512(reinterpret_cast<void*>(partial + (b * Columns + c) * kLanes), acc[b][c]);
+    return;
+  }
 #pragma GCC unroll 2
   for (int b = 0; b < Blocks; ++b) {
     const int64_t row0 = (block + b) * kLanes;
@@ -120,7 +130,7 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
 }
 
 using TileFn = void (*)(const PackedWeights&, const RowOutputStage&, const uint8_t* const*, const int64_t*, int64_t,
-                        int8_t*, int64_t);
+                        int64_t, int64_t, int32_t*, int8_t*, int64_t);
 
 template <int Blocks, int... Columns>
 constexpr std::array<TileFn, sizeof...(Columns)> tiles_of(std::integer_sequence<int, Columns...>) {
@@ -130,6 +140,10 @@ constexpr std::array<TileFn, sizeof...(Columns)> tiles_of(std::integer_sequence<
 const std::array<TileFn, kMaxColumns> tile_for[kMaxBlocks] = {
     tiles_of<1>(std::make_integer_sequence<int, kMaxColumns>{}),
     tiles_of<2>(std::make_integer_sequence<int, kMaxColumns>{})};
+
+// K quads per chunk: one row tile's chunk of weights (2 x 16 rows x 4 bytes x 128 = 16 KB) and
+// the activations it meets stay in L1 while every column tile passes over them.
+constexpr int64_t kChunkQuads = 128;
 
 }  // namespace
 
@@ -142,17 +156,25 @@ void qgemm_channel_lanes_vnni(const PackedWeights& w, const RowOutputStage& s, c
   // Columns split evenly (49 = 10 + 10 + 10 + 10 + 9): every tile near the widest.
   const int64_t col_tiles = (cols + kMaxColumns - 1) / kMaxColumns;
   const int64_t narrow = cols / col_tiles, wide_tiles = cols % col_tiles;
-  const int64_t tiles = row_tiles * col_tiles;
-  const bool parallel = threads > 1 && tiles >= 2 && w.padded_rows * w.padded_depth * cols >= (1 << 18);
-  // Row tiles outermost: a tile's weights (32 rows x K) are read from L2 once per column tile,
-  // while the activations (a few columns' planes) stay in L1. Dynamic, one row tile per grab.
-#pragma omp parallel for schedule(dynamic, col_tiles) num_threads(threads) if (parallel)
-  for (int64_t t = 0; t < tiles; ++t) {
-    const int64_t rt = t / col_tiles, ct = t % col_tiles;
+  const bool parallel = threads > 1 && row_tiles >= 2 && w.padded_rows * w.padded_depth * cols >= (1 << 18);
+  const int64_t quads = w.padded_depth / 4;
+  // Row tiles split across threads, dynamically (one per grab). Within one, K in chunks, and
+  // every column tile over each chunk: the tile's weights are read from L2 once, not once per
+  // column tile; the accumulators wait in `partial` between chunks.
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (parallel)
+  for (int64_t rt = 0; rt < row_tiles; ++rt) {
+    thread_local std::vector<int32_t> partial;
+    partial.resize(static_cast<size_t>(col_tiles * kMaxBlocks * kMaxColumns * kLanes));
     const int64_t block = rt * kMaxBlocks, tile_blocks = std::min<int64_t>(kMaxBlocks, blocks - block);
-    const int64_t col = ct * narrow + std::min(ct, wide_tiles), width = narrow + (ct < wide_tiles ? 1 : 0);
-    tile_for[tile_blocks - 1][static_cast<size_t>(width - 1)](w, s, quad_rows, column_offsets + col, block,
-                                                              out + col, row_stride);
+    for (int64_t q = 0; q < quads; q += kChunkQuads) {
+      const int64_t q_end = std::min(quads, q + kChunkQuads);
+      for (int64_t ct = 0; ct < col_tiles; ++ct) {
+        const int64_t col = ct * narrow + std::min(ct, wide_tiles), width = narrow + (ct < wide_tiles ? 1 : 0);
+        tile_for[tile_blocks - 1][static_cast<size_t>(width - 1)](
+            w, s, quad_rows, column_offsets + col, block, q, q_end, partial.data() + ct * kMaxBlocks * kMaxColumns * kLanes,
+            out + col, row_stride);
+      }
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
+#include "kernels/avx512/qadd_table_s8_avx512.hpp"
 #include "kernels/isa.hpp"
 #include "kernels/ref/qconv2d_s8_ref.hpp"
 #include "kernels/ref/qgemm_s8_ref.hpp"
@@ -330,14 +331,22 @@ TEST(ElementwiseAvx2, QAddTableGatherMatchesTheScalarLookup) {
   const int64_t count = static_cast<int64_t>(a.size());
   std::vector<int8_t> expected(a.size()), got(a.size());
   octet::kernels::qadd_table_s8(count, a.data(), b.data(), count, table.data(), expected.data());
-  for (int threads : {1, 2}) {
-    avx2::qadd_table_s8_avx2(count, a.data(), b.data(), count, table.data(), got.data(), threads);
-    EXPECT_EQ(got, expected) << threads << " thread(s)";
-  }
-  for (int8_t scalar : {int8_t{-128}, int8_t{127}}) {
-    octet::kernels::qadd_table_s8(101, a.data(), &scalar, 1, table.data(), expected.data());
-    avx2::qadd_table_s8_avx2(101, a.data(), &scalar, 1, table.data(), got.data());
-    EXPECT_TRUE(std::equal(got.begin(), got.begin() + 101, expected.begin()));
+  // The AVX2 gathers and, where the CPU has them, the AVX-512 ones.
+  const bool avx512 = (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) != 0;
+  using QAddFn = void (*)(int64_t, const int8_t*, const int8_t*, int64_t, const int8_t*, int8_t*, int);
+  std::vector<QAddFn> paths{avx2::qadd_table_s8_avx2};
+  if (avx512) paths.push_back(octet::kernels::avx512::qadd_table_s8_avx512);
+  for (QAddFn qadd : paths) {
+    for (int threads : {1, 2}) {
+      qadd(count, a.data(), b.data(), count, table.data(), got.data(), threads);
+      EXPECT_EQ(got, expected) << threads << " thread(s)" << (qadd == paths[0] ? " avx2" : " avx512");
+    }
+    for (int8_t scalar : {int8_t{-128}, int8_t{127}}) {
+      std::vector<int8_t> expected_broadcast(101);
+      octet::kernels::qadd_table_s8(101, a.data(), &scalar, 1, table.data(), expected_broadcast.data());
+      qadd(101, a.data(), &scalar, 1, table.data(), got.data(), 1);
+      EXPECT_TRUE(std::equal(expected_broadcast.begin(), expected_broadcast.end(), got.begin()));
+    }
   }
 }
 
