@@ -15,6 +15,7 @@
 #include "kernels/avx2/pool2d_s8_avx2.hpp"
 #include "kernels/qadd_table_s8.hpp"
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
+#include "kernels/avx512/pool2d_s8_avx512.hpp"
 #include "kernels/avx512/qadd_table_s8_avx512.hpp"
 #endif
 #if defined(OCTET_HAVE_NEON)
@@ -168,7 +169,7 @@ class QDepthwiseAvx2 final : public Kernel {
 
 class MaxPoolS8Avx2 final : public Kernel {
  public:
-  MaxPoolS8Avx2(const Graph& graph, const Node& node, int threads) : threads_(threads) {
+  MaxPoolS8Avx2(const Graph& graph, const Node& node, int threads, bool avx512) : threads_(threads), avx512_(avx512) {
     const Shape& x = graph.value_info(node.inputs[0]).shape;
     const Shape& y = graph.value_info(node.outputs[0]).shape;
     WindowGeometry g = resolve_window_geometry(node, x, node.attrs.get_ints("kernel_shape"),
@@ -177,12 +178,15 @@ class MaxPoolS8Avx2 final : public Kernel {
               g.dilations[0], g.dilations[1], g.pad_begin[0], g.pad_begin[1], g.pad_end[0], g.pad_end[1]};
   }
   void run(const TensorView* in, TensorView* out) const override {
+    if (avx512_ && kernels::avx512::max_pool2d_s8_avx512(shape_, in[0].as<const int8_t>(), out[0].as<int8_t>(), threads_))
+      return;
     kernels::avx2::max_pool2d_s8_avx2(shape_, in[0].as<const int8_t>(), out[0].as<int8_t>(), threads_);
   }
 
  private:
   kernels::Pool2dShape shape_{};
   int threads_;
+  bool avx512_ = false;  // masked-load kernel (strides 1 and 2) on the VNNI CPUs
 };
 
 class GlobalAveragePoolS8Avx2 final : public Kernel {
@@ -290,7 +294,7 @@ class CpuBackend final : public Backend {
       if (node.op == "QConv") return make_qconv_avx2(graph, node, avx2, threads_);
       if (node.op == "QGemm") return std::make_unique<QGemmPacked<Avx2>>(graph, node, avx2, threads_);
       if (node.op == "MaxPool" && graph.value_info(node.inputs[0]).dtype == DType::i8)
-        return std::make_unique<MaxPoolS8Avx2>(graph, node, threads_);
+        return std::make_unique<MaxPoolS8Avx2>(graph, node, threads_, isa_ == kernels::Isa::avx512_vnni);
       if (node.op == "QGlobalAveragePool") return std::make_unique<GlobalAveragePoolS8Avx2>(graph, node);
       if (node.op == "QuantizeLinear")
         return std::make_unique<QuantizeAvx2>(ref::affine_params(graph, node.outputs[0]));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
+#include "kernels/avx512/pool2d_s8_avx512.hpp"
 #include "kernels/avx512/qadd_table_s8_avx512.hpp"
 #include "kernels/isa.hpp"
 #include "kernels/ref/qconv2d_s8_ref.hpp"
@@ -292,6 +293,14 @@ TEST(PoolAvx2, MaxPoolBitExactAgainstReference) {
     max_pool2d_s8_ref(s, x.data(), expected.data());
     avx2::max_pool2d_s8_avx2(s, x.data(), got.data(), 1 + trial % 2);
     ASSERT_EQ(got, expected) << "trial " << trial;
+    if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) {  // strides 1 and 2 only
+      std::fill(got.begin(), got.end(), int8_t{0x55});
+      const bool ran = octet::kernels::avx512::max_pool2d_s8_avx512(s, x.data(), got.data(), 1 + trial % 2);
+      EXPECT_EQ(ran, s.stride_w <= 2);
+      if (ran) {
+        ASSERT_EQ(got, expected) << "trial " << trial << " avx512";
+      }
+    }
   }
 }
 
