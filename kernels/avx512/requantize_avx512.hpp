@@ -10,25 +10,29 @@ namespace octet::kernels::avx512 {
 // Internal linkage, as in requantize_avx2.hpp: never share an out-of-line copy across ISA flags.
 namespace {
 
+// Bits 31..62 of (product + 2^30) for the 64-bit products of the even lanes (`even`) and of
+// the odd lanes (`odd`), each into its own 32-bit lane. The odd lanes want those bits in the
+// high half of their 64-bit word: doubling the sum puts them there in one add (its low half is
+// not kept), where a right then left shift took two.
+inline __m512i rounded_high_halves(__m512i even, __m512i odd) {
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
+  const __m512i odd_sum = _mm512_add_epi64(odd, half);
+  return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(_mm512_add_epi64(even, half), 31),
+                                 _mm512_add_epi64(odd_sum, odd_sum));
+}
+
 // round(a * m / 2^31), ties rounded up, for a Q31 multiplier m in [2^30, 2^31) broadcast to
 // every lane (so its even lanes serve the odd products too): the low 32 bits of
 // floor((a * m + 2^30) / 2^31), i.e. bits 31..62 of the 64-bit sum (see the AVX2 file).
 inline __m512i rounding_doubling_high_mul(__m512i a, __m512i broadcast_m) {
-  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
-  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, broadcast_m), half), 31);
-  const __m512i odd =
-      _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), broadcast_m), half), 31);
-  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  return rounded_high_halves(_mm512_mul_epi32(a, broadcast_m), _mm512_mul_epi32(_mm512_srli_epi64(a, 32), broadcast_m));
 }
 
 // The same with a different multiplier in every lane (output channels in the lanes): the odd
 // products take the odd lanes of m too.
 inline __m512i rounding_doubling_high_mul_per_lane(__m512i a, __m512i m) {
-  const __m512i half = _mm512_set1_epi64(int64_t{1} << 30);
-  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, m), half), 31);
-  const __m512i odd = _mm512_srli_epi64(
-      _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32)), half), 31);
-  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  return rounded_high_halves(_mm512_mul_epi32(a, m),
+                             _mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(m, 32)));
 }
 
 // The constants of x / 2^e for one exponent e in [0, 31], derived once per output row.
