@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
@@ -31,6 +32,7 @@ struct Problem {
   Values values;
   int32_t input_zero_point, output_zero_point;
   int threads;
+  int32_t low = -128, high = 127;  // the fused activation's clamp
 };
 
 std::vector<int8_t> make_values(size_t count, Values kind, int low, int high, std::mt19937& rng) {
@@ -60,7 +62,7 @@ void check(const Problem& p, std::mt19937& rng) {
   std::uniform_int_distribution<int32_t> mantissa(1 << 30, INT32_MAX);
   std::uniform_int_distribution<int32_t> shift(-14, 1);
   for (auto& m : multipliers) m = {mantissa(rng), shift(rng)};
-  const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, p.output_zero_point, -128, 127};
+  const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, p.output_zero_point, p.low, p.high};
 
   const size_t out_count = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
   std::vector<int8_t> expected(out_count), got(out_count, 0x55);
@@ -88,7 +90,7 @@ void check(const Problem& p, std::mt19937& rng) {
                               : avx2::pack_weights(group_weights, out_per_group, depth, vnni, lanes));
       EXPECT_EQ(packed.back().channel_lanes, lanes);
       const QuantizedOutputStage group_stage{bias.data() + g * out_per_group, multipliers.data() + g * out_per_group,
-                                             true, p.output_zero_point, -128, 127};
+                                             true, p.output_zero_point, p.low, p.high};
       stages.push_back(avx2::make_row_output_stage(packed.back(), p.input_zero_point, group_stage));
     }
     EXPECT_EQ(packed[0].split, !vnni && p.weight_limit > 64);
@@ -154,6 +156,16 @@ TEST(QConvAvx2, PointwiseAndLargeDepth) {
   for (int threads : {1, 2, 3}) {
     check({{1, 96, 7, 7, 72, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1}, 127, Values::random, 4, -2, threads}, rng);
     check({{1, 64, 14, 14, 40, 7, 7, 1, 1, 2, 2, 1, 1, 0, 0, 1}, 127, Values::random, -9, 3, threads}, rng);
+  }
+}
+
+TEST(QConvAvx2, FusedClampsBitExact) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(31);
+  // ReLU (low = zero point, high = 127: the store's saturation) and ReLU6-like (high < 127).
+  for (const auto& [low, high] : {std::pair<int32_t, int32_t>{-5, 127}, {-5, 60}, {-128, -20}}) {
+    check({{1, 24, 9, 9, 40, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1}, 127, Values::random, 3, -5, 2, low, high}, rng);
+    check({{1, 40, 7, 7, 36, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, -7, -5, 1, low, high}, rng);
   }
 }
 
