@@ -57,21 +57,11 @@ inline void store_block(const __m512i (&acc)[Columns], const RowOutputStage& s, 
   const auto lanes = [&](const std::vector<int32_t>& v) {
     return _mm512_loadu_si512(reinterpret_cast<const void*>(v.data() + row0));
   };
-  const __m512i multiplier = lanes(s.multiplier), left = lanes(s.left);
-  const PotDivisor divisor = pot_divisor_per_lane(lanes(s.right));
-  // Multipliers below 1 (nearly every layer) have no left shift: skip the saturating shift.
-  const bool any_left = _mm512_test_epi32_mask(left, left) != 0;
-  const __m512i zero_point = _mm512_set1_epi32(s.output_zero_point);
-  const __m512i low = _mm512_set1_epi32(s.low), high = _mm512_set1_epi32(s.high);
+  const LaneOutputStage stage = lane_output_stage(lanes(s.multiplier), lanes(s.left), pot_divisor_per_lane(lanes(s.right)),
+                                                  s.output_zero_point, s.low, s.high);
   __m128i columns[16], channel_rows[16];
 #pragma GCC unroll 12
-  for (int c = 0; c < Columns; ++c) {
-    __m512i x = acc[c];
-    if (any_left) x = saturating_left_shift(x, left);
-    x = rounding_divide_by_pot(rounding_doubling_high_mul_per_lane(x, multiplier), divisor);
-    // Exact: already within [low, high] of int8.
-    columns[c] = _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, zero_point), low), high));
-  }
+  for (int c = 0; c < Columns; ++c) columns[c] = _mm512_cvtepi32_epi8(requantize_lanes<true>(acc[c], stage));
   for (int c = Columns; c < 16; ++c) columns[c] = _mm_setzero_si128();
   transpose_16x16_bytes(columns, channel_rows);
   const __mmask16 keep = static_cast<__mmask16>((uint32_t{1} << Columns) - 1);

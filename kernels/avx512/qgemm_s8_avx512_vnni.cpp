@@ -32,23 +32,15 @@ inline __m512i broadcast_quad(const int8_t* p) {
 template <int ColBlocks>
 inline void store_tile_row(const __m512i* acc, const RowOutputStage& s, int64_t row, int8_t* out, int64_t cols_left) {
   const size_t r = static_cast<size_t>(row);
-  const int32_t left = s.left[r];
-  const __m512i multiplier = _mm512_set1_epi32(s.multiplier[r]);
-  const PotDivisor divisor = pot_divisor(s.right[r]);
-  const __m512i zero_point = _mm512_set1_epi32(s.output_zero_point);
-  const __m512i low = _mm512_set1_epi32(s.low), high = _mm512_set1_epi32(s.high);
+  const LaneOutputStage stage =
+      lane_output_stage(_mm512_set1_epi32(s.multiplier[r]), _mm512_set1_epi32(s.left[r]), pot_divisor(s.right[r]),
+                        s.output_zero_point, s.low, s.high);
 #pragma GCC unroll 3
   for (int c = 0; c < ColBlocks; ++c) {
     const int64_t count = std::min<int64_t>(cols_left - c * kColTile, kColTile);
     if (count <= 0) break;
-    __m512i x = acc[c];
-    // Multipliers below 1 (nearly every layer) have no left shift: skip the saturating shift.
-    if (left != 0) x = saturating_left_shift(x, _mm512_set1_epi32(left));
-    x = rounding_divide_by_pot(rounding_doubling_high_mul(x, multiplier), divisor);
-    const __m512i y = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, zero_point), low), high);
-    // Exact: already within [low, high] of int8.
     _mm_mask_storeu_epi8(out + c * kColTile, static_cast<__mmask16>((uint32_t{1} << count) - 1),
-                         _mm512_cvtepi32_epi8(y));
+                         _mm512_cvtepi32_epi8(requantize_lanes<false>(acc[c], stage)));
   }
 }
 

@@ -67,5 +67,29 @@ inline __m512i saturating_left_shift(__m512i x, __m512i left) {
   return _mm512_mask_mov_epi32(result, _mm512_cmplt_epi32_mask(x, low_limit), _mm512_set1_epi32(INT32_MIN));
 }
 
+// requantize_to_s8 (kernels/requantize.hpp) on 16 int32 lanes, up to the narrowing to bytes: its
+// parameters derived once per output row (broadcast: the column tiles) or per 16 rows (one per
+// lane: the channel-lane tiles), then applied to every block of accumulators.
+struct LaneOutputStage {
+  __m512i multiplier, left;
+  PotDivisor divisor;
+  bool shifts_left;  // a multiplier >= 1 somewhere: below 1 (nearly every layer) the shift is skipped
+  __m512i zero_point, low, high;
+};
+inline LaneOutputStage lane_output_stage(__m512i multiplier, __m512i left, const PotDivisor& divisor,
+                                         int32_t zero_point, int32_t low, int32_t high) {
+  return {multiplier, left, divisor, _mm512_test_epi32_mask(left, left) != 0,
+          _mm512_set1_epi32(zero_point), _mm512_set1_epi32(low), _mm512_set1_epi32(high)};
+}
+
+// The result is within [low, high] of int8: narrowing it by truncation is exact.
+template <bool PerLaneMultiplier>
+inline __m512i requantize_lanes(__m512i x, const LaneOutputStage& s) {
+  if (s.shifts_left) x = saturating_left_shift(x, s.left);
+  x = PerLaneMultiplier ? rounding_doubling_high_mul_per_lane(x, s.multiplier) : rounding_doubling_high_mul(x, s.multiplier);
+  x = rounding_divide_by_pot(x, s.divisor);
+  return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(x, s.zero_point), s.low), s.high);
+}
+
 }  // namespace
 }  // namespace octet::kernels::avx512
