@@ -162,7 +162,7 @@ TEST(QConvAvx2, PointwiseAndLargeDepth) {
 TEST(QConvAvx2, FusedClampsBitExact) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(31);
-  // ReLU (low = zero point, high = 127: the store's saturation) and ReLU6-like (high < 127).
+  // ReLU (low = the output zero point, high = 127), ReLU6-like (high < 127), and a clamp below zero.
   for (const auto& [low, high] : {std::pair<int32_t, int32_t>{-5, 127}, {-5, 60}, {-128, -20}}) {
     check({{1, 24, 9, 9, 40, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1}, 127, Values::random, 3, -5, 2, low, high}, rng);
     check({{1, 40, 7, 7, 36, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, -7, -5, 1, low, high}, rng);
