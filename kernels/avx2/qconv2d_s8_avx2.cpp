@@ -8,6 +8,7 @@
 
 #include "kernels/avx2/gemm_tile_avx2.hpp"
 #include "kernels/avx2/requantize_avx2.hpp"
+#include "kernels/avx512/channel_quad_plane_avx512.hpp"
 #include "kernels/avx512/qgemm_channel_lanes_vnni.hpp"
 #include "kernels/avx512/qgemm_s8_avx512_vnni.hpp"
 #include "kernels/phase_planes_s8.hpp"
@@ -381,9 +382,21 @@ const uint8_t* const* pack_channel_quad_planes(const Conv2dShape& s, const int8_
       const int64_t c4 = job / phases, phase = job % phases, py = phase / s.stride_w, px = phase % s.stride_w;
       if (phases <= 64 && !used[phase]) continue;
       const int64_t live = std::min<int64_t>(4, channels - 4 * c4);  // channels past C read as zero
+      uint8_t* dst = quad_planes + job * quad_plane_bytes;
+      const int8_t* quad_channels[4] = {nullptr, nullptr, nullptr, nullptr};
+      for (int64_t r = 0; r < live; ++r) quad_channels[r] = image + (group * channels + 4 * c4 + r) * s.in_h * s.in_w;
+      avx512::ChannelQuadPlaneShape plane_shape;
+      plane_shape.in_h = s.in_h;
+      plane_shape.in_w = s.in_w;
+      plane_shape.stride_h = s.stride_h;
+      plane_shape.stride_w = s.stride_w;
+      plane_shape.row_offset = py - s.pad_top;
+      plane_shape.column_offset = px - s.pad_left;
+      plane_shape.height = height;
+      plane_shape.width = width;
+      if (avx512::channel_quad_plane_avx512(plane_shape, quad_channels, pad, dst)) continue;
       int64_t begin, end;
       valid_output_columns(width, s.stride_w, px - s.pad_left, s.in_w, begin, end);
-      uint8_t* dst = quad_planes + job * quad_plane_bytes;
       for (int64_t i = 0; i < height; ++i) {
         const int64_t iy = i * s.stride_h + py - s.pad_top;
         const int8_t* rows[4] = {nullptr, nullptr, nullptr, nullptr};

@@ -74,7 +74,8 @@ inline void store_block(const __m512i (&acc)[Columns], const RowOutputStage& s, 
 // and end in `partial` or, after the last chunk, requantized in `out`.
 template <int Columns, int Blocks>
 void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows, const int64_t* offsets,
-          int64_t block, int64_t q_begin, int64_t q_end, int32_t* partial, int8_t* out, int64_t row_stride) {
+          int64_t block, int64_t q_begin, int64_t q_end, int32_t* partial, int8_t* out, int64_t row_stride,
+          const int8_t* prefetch) {
   const int64_t quads = w.padded_depth / 4;
   const int8_t* wp = w.data.data() + block * quads * 64;
   __m512i acc[Blocks][Columns];
@@ -94,6 +95,10 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
 #pragma GCC unroll 2
     for (int b = 0; b < Blocks; ++b)
       weights[b] = _mm512_loadu_si512(reinterpret_cast<const void*>(wp + (b * quads + q) * 64));
+    if (prefetch != nullptr)
+#pragma GCC unroll 2
+      for (int b = 0; b < Blocks; ++b)
+        _mm_prefetch(reinterpret_cast<const char*>(prefetch + (b * quads + q - q_begin) * 64), _MM_HINT_T1);
 #pragma GCC unroll 12
     for (int c = 0; c < Columns; ++c) {
       int32_t quad;
@@ -120,7 +125,7 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
 }
 
 using TileFn = void (*)(const PackedWeights&, const RowOutputStage&, const uint8_t* const*, const int64_t*, int64_t,
-                        int64_t, int64_t, int32_t*, int8_t*, int64_t);
+                        int64_t, int64_t, int32_t*, int8_t*, int64_t, const int8_t*);
 
 template <int Blocks, int... Columns>
 constexpr std::array<TileFn, sizeof...(Columns)> tiles_of(std::integer_sequence<int, Columns...>) {
@@ -158,11 +163,19 @@ void qgemm_channel_lanes_vnni(const PackedWeights& w, const RowOutputStage& s, c
     const int64_t block = rt * kMaxBlocks, tile_blocks = std::min<int64_t>(kMaxBlocks, blocks - block);
     for (int64_t q = 0; q < quads; q += kChunkQuads) {
       const int64_t q_end = std::min(quads, q + kChunkQuads);
+      // The first column tile asks for the weights of the chunk that comes next (this row tile's
+      // next K chunk, or the next row tile's first): cold weights come from L3 or memory, and
+      // the load would otherwise stall the first pass over every chunk.
+      const int8_t* next = nullptr;
+      if (q_end < quads)
+        next = w.data.data() + (block * quads + q_end) * 64;
+      else if (block + kMaxBlocks < blocks)
+        next = w.data.data() + (block + kMaxBlocks) * quads * 64;
       for (int64_t ct = 0; ct < col_tiles; ++ct) {
         const int64_t col = ct * narrow + std::min(ct, wide_tiles), width = narrow + (ct < wide_tiles ? 1 : 0);
         tile_for[tile_blocks - 1][static_cast<size_t>(width - 1)](
             w, s, quad_rows, column_offsets + col, block, q, q_end, partial.data() + ct * kMaxBlocks * kMaxColumns * kLanes,
-            out + col, row_stride);
+            out + col, row_stride, ct == 0 ? next : nullptr);
       }
     }
   }
