@@ -159,6 +159,10 @@ RowOutputStage make_row_output_stage(const PackedWeights& w, int32_t input_zero_
   s.multiplier.assign(n, 0);
   s.left.assign(n, 0);
   s.right.assign(n, 0);
+  s.rounding_offset.assign(n, 0);
+  s.negative_drop.assign(n, 0);
+  s.product_shift.assign(n, 31);
+  s.zero_point_after.assign(n, 0);
   for (int64_t r = 0; r < w.rows; ++r) {
     const size_t i = static_cast<size_t>(r);
     // sum (x - zp) w = sum u w - (128 + zp) sum w, with u = x + 128.
@@ -167,6 +171,11 @@ RowOutputStage make_row_output_stage(const PackedWeights& w, int32_t input_zero_
     s.multiplier[i] = m.multiplier;
     s.left[i] = m.shift > 0 ? m.shift : 0;
     s.right[i] = m.shift > 0 ? 0 : -m.shift;
+    const OneStepRounding one_step = one_step_rounding(m, stage.output_zero_point);
+    s.rounding_offset[i] = one_step.offset;
+    s.negative_drop[i] = one_step.negative_drop;
+    s.product_shift[i] = one_step.shift;
+    s.zero_point_after[i] = one_step.zero_point_after;
   }
   s.output_zero_point = stage.output_zero_point;
   s.low = stage.low;

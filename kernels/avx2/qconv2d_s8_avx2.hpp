@@ -66,6 +66,10 @@ PackedWeights pack_conv_weights(const Conv2dShape& shape, const int8_t* weights,
 struct RowOutputStage {
   std::vector<int32_t> bias;  // padded_rows + 8 (spare rows are zero)
   std::vector<int32_t> multiplier, left, right;  // padded_rows + 8
+  // The same requantization as kernels/requantize.hpp's one-step form (OneStepRounding), per
+  // row, for the AVX-512 epilogues; padded_rows + 8.
+  std::vector<int64_t> rounding_offset, negative_drop, product_shift;
+  std::vector<int32_t> zero_point_after;
   int32_t output_zero_point = 0, low = -128, high = 127;
 };
 RowOutputStage make_row_output_stage(const PackedWeights& weights, int32_t input_zero_point,

@@ -54,14 +54,14 @@ inline void transpose_16x16_bytes(const __m128i (&in)[16], __m128i (&out)[16]) {
 template <int Columns>
 inline void store_block(const __m512i (&acc)[Columns], const RowOutputStage& s, int64_t row0, int64_t rows,
                         int8_t* out, int64_t row_stride) {
-  const auto lanes = [&](const std::vector<int32_t>& v) {
-    return _mm512_loadu_si512(reinterpret_cast<const void*>(v.data() + row0));
-  };
-  const LaneOutputStage stage = lane_output_stage(lanes(s.multiplier), lanes(s.left), pot_divisor_per_lane(lanes(s.right)),
-                                                  s.output_zero_point, s.low, s.high);
+  const size_t first = static_cast<size_t>(row0);
+  const LaneOutputStage stage =
+      per_lane_output_stage(s.multiplier.data() + first, s.left.data() + first, s.rounding_offset.data() + first,
+                            s.negative_drop.data() + first, s.product_shift.data() + first, s.zero_point_after.data() + first,
+                            s.low, s.high);
   __m128i columns[16], channel_rows[16];
 #pragma GCC unroll 12
-  for (int c = 0; c < Columns; ++c) columns[c] = _mm512_cvtepi32_epi8(requantize_lanes<true>(acc[c], stage));
+  for (int c = 0; c < Columns; ++c) columns[c] = _mm512_cvtepi32_epi8(requantize_lanes(acc[c], stage));
   for (int c = Columns; c < 16; ++c) columns[c] = _mm_setzero_si128();
   transpose_16x16_bytes(columns, channel_rows);
   const __mmask16 keep = static_cast<__mmask16>((uint32_t{1} << Columns) - 1);

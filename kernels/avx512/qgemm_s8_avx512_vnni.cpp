@@ -33,14 +33,14 @@ template <int ColBlocks>
 inline void store_tile_row(const __m512i* acc, const RowOutputStage& s, int64_t row, int8_t* out, int64_t cols_left) {
   const size_t r = static_cast<size_t>(row);
   const LaneOutputStage stage =
-      lane_output_stage(_mm512_set1_epi32(s.multiplier[r]), _mm512_set1_epi32(s.left[r]), pot_divisor(s.right[r]),
-                        s.output_zero_point, s.low, s.high);
+      broadcast_output_stage(s.multiplier[r], s.left[r], s.rounding_offset[r], s.negative_drop[r], s.product_shift[r],
+                             s.zero_point_after[r], s.low, s.high);
 #pragma GCC unroll 3
   for (int c = 0; c < ColBlocks; ++c) {
     const int64_t count = std::min<int64_t>(cols_left - c * kColTile, kColTile);
     if (count <= 0) break;
     _mm_mask_storeu_epi8(out + c * kColTile, static_cast<__mmask16>((uint32_t{1} << count) - 1),
-                         _mm512_cvtepi32_epi8(requantize_lanes<false>(acc[c], stage)));
+                         _mm512_cvtepi32_epi8(requantize_lanes(acc[c], stage)));
   }
 }
 

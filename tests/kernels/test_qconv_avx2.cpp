@@ -195,6 +195,49 @@ TEST(QGemmAvx2, MatchesReferenceForSeveralRowCounts) {
   }
 }
 
+// The epilogue on its own: every right shift 0..31 and left shifts, multipliers at their ends
+// (2^30 makes every odd accumulator an exact tie of the first rounding), accumulators across the
+// int32 range (left shifts saturate), zero points at their ends (folded into the rounding or not,
+// by shift) and fused clamps; through the column tiles, the channel-lane tiles and the GEMV.
+TEST(QGemmAvx2, OutputStageBitExactForEveryShiftMultiplierAndZeroPoint) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(77);
+  const int64_t n = 35 * 12, k = 8;
+  std::vector<int32_t> bias(static_cast<size_t>(n));
+  std::vector<QuantizedMultiplier> multipliers(static_cast<size_t>(n));
+  std::uniform_int_distribution<int32_t> mantissa(1 << 30, INT32_MAX);
+  std::uniform_int_distribution<int32_t> large(-(1 << 30) - (1 << 29), (1 << 30) + (1 << 29)), small(-5000, 5000);
+  const int32_t edge_mantissas[] = {1 << 30, (1 << 30) + 1, INT32_MAX};
+  for (int64_t r = 0; r < n; ++r) {
+    const size_t i = static_cast<size_t>(r);
+    const int32_t shift = static_cast<int32_t>(r % 35) - 31;  // -31 .. 3
+    multipliers[i] = {r / 35 < 3 ? edge_mantissas[r / 35] : mantissa(rng), shift};
+    bias[i] = r % 2 ? large(rng) : small(rng);
+  }
+  for (int32_t zero_point : {-128, -3, 0, 9, 127}) {
+    for (const auto& [low, high] : {std::pair{-128, 127}, std::pair{std::max(zero_point, -128), 127}, std::pair{-100, 6}}) {
+      const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, zero_point, low, high};
+      for (int64_t m : {1, 5, 16, 48, 61, 100}) {
+        std::vector<int8_t> a = make_values(static_cast<size_t>(m * k), Values::random, -128, 127, rng);
+        std::vector<int8_t> w = make_values(static_cast<size_t>(n * k), Values::random, -127, 127, rng);
+        std::vector<int8_t> expected(static_cast<size_t>(m * n)), got(static_cast<size_t>(m * n));
+        qgemm_s8_ref(m, n, k, a.data(), -7, w.data(), stage, expected.data());
+        for (int path = 0; path < 3; ++path) {
+          const bool vnni = path > 0, lanes = path == 2;
+          if (vnni && !(available_isas() & static_cast<uint32_t>(Isa::avx512_vnni))) continue;
+          const avx2::PackedWeights packed = avx2::pack_weights(w.data(), n, k, vnni, lanes);
+          std::fill(got.begin(), got.end(), int8_t{0x55});
+          avx2::qgemm_s8_avx2(m, a.data(), -7, packed, avx2::make_row_output_stage(packed, -7, stage), got.data(), 1);
+          size_t differences = 0;
+          for (size_t i = 0; i < got.size(); ++i) differences += got[i] != expected[i];
+          EXPECT_EQ(differences, 0u) << "m=" << m << " zp=" << zero_point << " clamp [" << low << ", " << high << "]"
+                                     << (vnni ? " vnni" : "") << (lanes ? " lanes" : "");
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 #include "kernels/avx2/elementwise_s8_avx2.hpp"

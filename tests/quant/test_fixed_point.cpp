@@ -96,6 +96,46 @@ TEST(FixedPoint, MultiplyByQuantizedMultiplierIsWithinOneOfTheExactProduct) {
   }
 }
 
+// The one-step form the SIMD epilogues use against the two roundings plus the zero point, on
+// every boundary accumulator, every right shift, boundary and random multipliers (m = 2^30
+// makes every odd accumulator an exact tie of the first rounding) and the zero points' ends.
+TEST(FixedPoint, OneStepRoundingEqualsTheTwoRoundings) {
+  std::vector<int32_t> accumulators = boundary_values();
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+  for (int i = 0; i < 300; ++i) accumulators.push_back(any(rng));
+  std::vector<int32_t> multipliers = {0, 1, 3, 1 << 29, 1 << 30, (1 << 30) + 1, 1518500250, std::numeric_limits<int32_t>::max(),
+                                      std::numeric_limits<int32_t>::max() - 1};
+  std::uniform_int_distribution<int32_t> mantissa(1 << 30, std::numeric_limits<int32_t>::max());
+  for (int i = 0; i < 20; ++i) multipliers.push_back(mantissa(rng));
+  int64_t checked = 0;
+  for (int right = 0; right <= 31; ++right)
+    for (int32_t multiplier : multipliers)
+      for (int32_t zero_point : {-128, -1, 0, 1, 127}) {
+        const kernels::QuantizedMultiplier m{multiplier, -right};
+        const kernels::OneStepRounding r = kernels::one_step_rounding(m, zero_point);
+        for (int32_t x : accumulators) {
+          const int64_t two_steps =
+              static_cast<int64_t>(kernels::multiply_by_quantized_multiplier(x, m)) + zero_point;
+          if (two_steps > std::numeric_limits<int32_t>::max() || two_steps < std::numeric_limits<int32_t>::min())
+            continue;  // the int32 output stage is undefined there (and never reached: it is clamped to int8)
+          ASSERT_EQ(kernels::one_step_requantize(x, multiplier, r), two_steps)
+              << x << " * " << multiplier << " >> " << right << " + " << zero_point;
+          ++checked;
+        }
+      }
+  EXPECT_GT(checked, 1'000'000);
+  // Random accumulators and multipliers in bulk.
+  std::uniform_int_distribution<int> rights(0, 31), zero_points(-128, 127);
+  for (int i = 0; i < 2'000'000; ++i) {
+    const kernels::QuantizedMultiplier m{mantissa(rng), -rights(rng)};
+    const int32_t x = any(rng), zero_point = zero_points(rng);
+    const int64_t two_steps = static_cast<int64_t>(kernels::multiply_by_quantized_multiplier(x, m)) + zero_point;
+    if (two_steps > std::numeric_limits<int32_t>::max() || two_steps < std::numeric_limits<int32_t>::min()) continue;
+    ASSERT_EQ(kernels::one_step_requantize(x, m.multiplier, kernels::one_step_rounding(m, zero_point)), two_steps);
+  }
+}
+
 TEST(FixedPoint, LeftShiftSaturatesInsteadOfOverflowing) {
   // M = 1000 = 0.9765625 * 2^10: x << 10 overflows int32 for large x. The shifted value
   // saturates, so the result keeps its sign and equals the saturated value times the mantissa.
