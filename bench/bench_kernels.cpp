@@ -118,7 +118,10 @@ struct OctetProblem {
     panel = std::make_unique<AlignedBuffer>(avx2::panel_bytes(weights, s.m));
     output.resize(static_cast<size_t>(s.n * s.m));
   }
-  void pack() { avx2::pack_conv_panel(conv, activations.data(), 0, input_zero_point, weights.padded_depth, panel->data.get()); }
+  void pack() {
+    avx2::pack_conv_panel(conv, activations.data(), 0, input_zero_point, weights.padded_depth, panel->data.get(), 1,
+                          weights.vnni);
+  }
 
   int32_t input_zero_point = 5;
   avx2::PackedWeights weights;

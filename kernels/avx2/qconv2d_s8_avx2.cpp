@@ -9,6 +9,7 @@
 #include "kernels/avx2/gemm_tile_avx2.hpp"
 #include "kernels/avx2/requantize_avx2.hpp"
 #include "kernels/avx512/channel_quad_plane_avx512.hpp"
+#include "kernels/avx512/panel_interleave_avx512.hpp"
 #include "kernels/avx512/qgemm_channel_lanes_vnni.hpp"
 #include "kernels/avx512/qgemm_s8_avx512_vnni.hpp"
 #include "kernels/phase_planes_s8.hpp"
@@ -250,7 +251,11 @@ void interleave_quad(const int8_t* const* row, int64_t cols, int64_t quads, int6
 // quads: each writes its own part of the panel. `panel` need not be aligned (channel-quad
 // planes store rows at any offset).
 void interleave_rows(const int8_t* const* rows, int64_t depth, int64_t cols, int64_t padded_depth, uint8_t* panel,
-                     int threads) {
+                     int threads, bool avx512) {
+  if (avx512) {
+    avx512::interleave_rows_to_panel_avx512(rows, depth, cols, padded_depth, panel, threads);
+    return;
+  }
   const int64_t quads = padded_depth / 4;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && quads * cols >= (1 << 16))
   for (int64_t q = 0; q < quads; ++q) {
@@ -280,7 +285,7 @@ int64_t conv_panel_columns(const Conv2dShape& s) {
 }
 
 void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point,
-                     int64_t padded_depth, uint8_t* panel, int threads) {
+                     int64_t padded_depth, uint8_t* panel, int threads, bool avx512) {
   const int64_t in_per_group = s.in_channels / s.groups;
   const int64_t depth = in_per_group * s.kernel_h * s.kernel_w;
   thread_local std::vector<const int8_t*> rows;
@@ -288,12 +293,12 @@ void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, i
   if (is_pointwise(s)) {  // the input planes already are the [K][P] matrix
     const int64_t cols = s.out_h * s.out_w;
     for (int64_t k = 0; k < depth; ++k) rows[static_cast<size_t>(k)] = image + (group * in_per_group + k) * cols;
-    interleave_rows(rows.data(), depth, cols, padded_depth, panel, threads);
+    interleave_rows(rows.data(), depth, cols, padded_depth, panel, threads, avx512);
     return;
   }
   int8_t* planes = reinterpret_cast<int8_t*>(scratch<1>(phase_plane_bytes(s)));
   phase_plane_rows_s8(s, image, group, static_cast<int8_t>(input_zero_point), planes, rows.data(), threads);
-  interleave_rows(rows.data(), depth, phase_plane_columns(s), padded_depth, panel, threads);
+  interleave_rows(rows.data(), depth, phase_plane_columns(s), padded_depth, panel, threads, avx512);
 }
 
 void gemm_packed(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols, int8_t* out,
@@ -474,7 +479,7 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
         continue;
       }
       uint8_t* panel = scratch<0>(panel_bytes(w, cols));
-      pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel, threads);
+      pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel, threads, w.vnni);
       if (cols == pixels) {
         gemm_packed(w, stages[static_cast<size_t>(g)], panel, cols, out, cols, threads);
       } else {

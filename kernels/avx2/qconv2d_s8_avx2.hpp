@@ -84,8 +84,10 @@ int64_t conv_panel_columns(const Conv2dShape& shape);
 
 // Implicit im2col of one image and one group into the packed panel of conv_panel_columns(shape)
 // columns (u = x + 128; padding holds the zero point, i.e. u = zp + 128).
+// `avx512`: pack with the AVX-512 packer (same layout; the CPU must have AVX-512BW, as it has
+// whenever the weights are VNNI-packed).
 void pack_conv_panel(const Conv2dShape& shape, const int8_t* image, int64_t group, int32_t input_zero_point,
-                     int64_t padded_depth, uint8_t* panel, int threads = 1);
+                     int64_t padded_depth, uint8_t* panel, int threads = 1, bool avx512 = false);
 
 // out[row][col] for rows [0, rows) and all cols, rows `row_stride` apart. Threads split the
 // tiles; each output is computed by exactly one thread in a fixed order, so results do not

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "kernels/avx512/quad_interleave_avx512.hpp"
+
 namespace octet::kernels::avx512 {
 namespace {
 
@@ -56,16 +58,8 @@ bool channel_quad_plane_avx512(const ChannelQuadPlaneShape& s, const int8_t* con
                                       : pad_lanes;
         v[r] = _mm512_xor_si512(values, flip);
       }
-      // Unpacks work within 128-bit lanes: quads[k] holds positions 16L + 4k .. 16L + 4k + 3
-      // of lane L; two rounds of 128-bit shuffles put positions 16L .. 16L + 15 in out_L.
-      const __m512i ab_lo = _mm512_unpacklo_epi8(v[0], v[1]), ab_hi = _mm512_unpackhi_epi8(v[0], v[1]);
-      const __m512i cd_lo = _mm512_unpacklo_epi8(v[2], v[3]), cd_hi = _mm512_unpackhi_epi8(v[2], v[3]);
-      const __m512i q0 = _mm512_unpacklo_epi16(ab_lo, cd_lo), q1 = _mm512_unpackhi_epi16(ab_lo, cd_lo);
-      const __m512i q2 = _mm512_unpacklo_epi16(ab_hi, cd_hi), q3 = _mm512_unpackhi_epi16(ab_hi, cd_hi);
-      const __m512i t0 = _mm512_shuffle_i32x4(q0, q1, 0x44), t1 = _mm512_shuffle_i32x4(q2, q3, 0x44);
-      const __m512i t2 = _mm512_shuffle_i32x4(q0, q1, 0xEE), t3 = _mm512_shuffle_i32x4(q2, q3, 0xEE);
-      const __m512i blocks[4] = {_mm512_shuffle_i32x4(t0, t1, 0x88), _mm512_shuffle_i32x4(t0, t1, 0xDD),
-                                 _mm512_shuffle_i32x4(t2, t3, 0x88), _mm512_shuffle_i32x4(t2, t3, 0xDD)};
+      __m512i blocks[4];
+      interleave_four_rows(v, blocks);
       const int64_t positions = std::min<int64_t>(64, s.width - x);
       for (int b = 0; b < 4; ++b) {
         const int64_t left = std::min<int64_t>(16, positions - 16 * b);
