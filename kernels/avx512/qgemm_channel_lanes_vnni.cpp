@@ -86,9 +86,10 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
     for (int c = 0; c < Columns; ++c)
       acc[b][c] = q_begin == 0 ? bias : _mm512_loadu_si512(reinterpret_cast<const void*>(partial + (b * Columns + c) * kLanes));
   }
-  int64_t offset[Columns];
-#pragma GCC unroll 12
-  for (int c = 0; c < Columns; ++c) offset[c] = offsets[c];
+  // Read from memory on every use: up to 12 offsets do not fit beside the loop's other general
+  // registers, and GCC then parks them in vector registers and moves them back with vmovq, on
+  // the ports vpdpbusd needs. A load per broadcast costs nothing there.
+  const volatile int64_t* offset = offsets;
   for (int64_t q = q_begin; q < q_end; ++q) {
     const uint8_t* base = quad_rows[q];
     __m512i weights[Blocks];

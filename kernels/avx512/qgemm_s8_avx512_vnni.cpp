@@ -58,7 +58,13 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
 #pragma GCC unroll 8
   for (int r = 0; r < RowBlocks * 4; ++r)
 #pragma GCC unroll 3
-    for (int c = 0; c < ColBlocks; ++c) acc[r][c] = _mm512_set1_epi32(s.bias[static_cast<size_t>(row_block * kRowTile + r)]);
+    for (int c = 0; c < ColBlocks; ++c) {
+      acc[r][c] = _mm512_set1_epi32(s.bias[static_cast<size_t>(row_block * kRowTile + r)]);
+      // Opaque to the compiler: otherwise GCC keeps one register for a row's equal starting
+      // values and copies it into the loop's accumulators every iteration (8 extra moves and 2
+      // stack stores per 24 vpdpbusd, on the ports vpdpbusd needs).
+      asm("" : "+v"(acc[r][c]));
+    }
   for (int64_t q = 0; q < quads; ++q) {
     __m512i a[ColBlocks];
     const uint8_t* columns = quad_rows[q] + block_offset;
