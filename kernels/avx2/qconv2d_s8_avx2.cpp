@@ -408,6 +408,15 @@ const uint8_t* const* pack_channel_quad_planes(const Conv2dShape& s, const int8_
       plane_shape.column_offset = px - s.pad_left;
       plane_shape.height = height;
       plane_shape.width = width;
+      if (s.stride_w == 2 && phases <= 64 && (px == 0 || !used[phase - 1])) {  // phases px = 0, 1 in one pass
+        uint8_t* even = used[phase - px] ? dst - px * quad_plane_bytes : nullptr;
+        uint8_t* odd = used[phase - px + 1] ? dst + (1 - px) * quad_plane_bytes : nullptr;
+        plane_shape.column_offset = -s.pad_left;
+        if (avx512::channel_quad_phase_pair_avx512(plane_shape, quad_channels, pad, even, odd)) continue;
+        plane_shape.column_offset = px - s.pad_left;
+      } else if (s.stride_w == 2 && phases <= 64 && width <= 32) {
+        continue;  // written by the px = 0 job of this row phase
+      }
       if (avx512::channel_quad_plane_avx512(plane_shape, quad_channels, pad, dst)) continue;
       int64_t begin, end;
       valid_output_columns(width, s.stride_w, px - s.pad_left, s.in_w, begin, end);

@@ -26,4 +26,12 @@ struct ChannelQuadPlaneShape {
 bool channel_quad_plane_avx512(const ChannelQuadPlaneShape& shape, const int8_t* const (&channels)[4], int8_t pad,
                                uint8_t* dst);
 
+// Both horizontal phases of a stride-2 map at once, for planes at most 32 positions wide (every
+// stride-2 map past a network's stem): each 64-byte row load holds both phases' columns (even
+// and odd bytes), and two plane rows share one interleave. `shape` describes the even phase
+// (stride_w == 2; the odd phase reads column_offset + 1); a null destination is not written.
+// Returns false, writing nothing, when the shape does not qualify.
+bool channel_quad_phase_pair_avx512(const ChannelQuadPlaneShape& shape, const int8_t* const (&channels)[4],
+                                    int8_t pad, uint8_t* even_dst, uint8_t* odd_dst);
+
 }  // namespace octet::kernels::avx512
