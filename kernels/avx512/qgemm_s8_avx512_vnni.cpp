@@ -29,12 +29,18 @@ inline __m512i broadcast_quad(const int8_t* p) {
 // Requantizes one tile row (ColBlocks x 16 accumulators, the bias already in them) and stores
 // its first `cols_left` results. The row's parameters are broadcast once for all its blocks,
 // and the rounding-divide constants derived once: this epilogue runs once per 16 outputs.
-template <int ColBlocks>
+template <int ColBlocks, bool Full>
 inline void store_tile_row(const __m512i* acc, const RowOutputStage& s, int64_t row, int8_t* out, int64_t cols_left) {
   const size_t r = static_cast<size_t>(row);
   const LaneOutputStage stage =
       broadcast_output_stage(s.multiplier[r], s.left[r], s.rounding_offset[r], s.negative_drop[r], s.product_shift[r],
                              s.zero_point_after[r], s.low, s.high);
+  if (Full) {  // every column inside: plain stores, no masks to compute
+#pragma GCC unroll 3
+    for (int c = 0; c < ColBlocks; ++c)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c * kColTile), _mm512_cvtepi32_epi8(requantize_lanes(acc[c], stage)));
+    return;
+  }
 #pragma GCC unroll 3
   for (int c = 0; c < ColBlocks; ++c) {
     const int64_t count = std::min<int64_t>(cols_left - c * kColTile, kColTile);
@@ -83,10 +89,16 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
     }
   }
   // Constant indices here too: one runtime index would force the whole array to the stack.
+  if (rows_left >= RowBlocks * 4 && cols_left >= ColBlocks * kColTile) {
+#pragma GCC unroll 8
+    for (int r = 0; r < RowBlocks * 4; ++r)
+      store_tile_row<ColBlocks, true>(acc[r], s, row_block * kRowTile + r, out + r * row_stride, cols_left);
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < RowBlocks * 4; ++r) {
     if (r >= rows_left) break;
-    store_tile_row<ColBlocks>(acc[r], s, row_block * kRowTile + r, out + r * row_stride, cols_left);
+    store_tile_row<ColBlocks, false>(acc[r], s, row_block * kRowTile + r, out + r * row_stride, cols_left);
   }
 }
 
