@@ -12,8 +12,8 @@
 
 namespace octet::kernels::avx512 {
 
-// Horizontal strides 1 and 2 (every ResNet/MobileNet pool); returns false, computing nothing,
-// for others (the caller runs the AVX2 kernel).
+// Horizontal strides 1 and 2 and windows up to 16 rows (every ResNet/MobileNet pool); returns
+// false, computing nothing, for others (the caller runs the AVX2 kernel).
 bool max_pool2d_s8_avx512(const Pool2dShape& shape, const int8_t* input, int8_t* output, int threads);
 
 }  // namespace octet::kernels::avx512
