@@ -35,10 +35,18 @@ inline void store_tile_row(const __m512i* acc, const RowOutputStage& s, int64_t 
   const LaneOutputStage stage =
       broadcast_output_stage(s.multiplier[r], s.left[r], s.rounding_offset[r], s.negative_drop[r], s.product_shift[r],
                              s.zero_point_after[r], s.low, s.high);
-  if (Full) {  // every column inside: plain stores, no masks to compute
-#pragma GCC unroll 3
-    for (int c = 0; c < ColBlocks; ++c)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c * kColTile), _mm512_cvtepi32_epi8(requantize_lanes(acc[c], stage)));
+  if (Full && ColBlocks >= 2) {  // every column inside: packed together, one store, no masks
+    const __m512i first = requantize_lanes_unclamped(acc[0], stage);
+    const __m512i second = requantize_lanes_unclamped(acc[1], stage);
+    __m512i bytes = pack_rows_of_three(first, second, ColBlocks == 3 ? requantize_lanes_unclamped(acc[ColBlocks - 1], stage) : first);
+    // The packs saturated to [-128, 127]; a fused activation's bounds inside it clamp here.
+    if (s.low > -128) bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.low)));
+    if (s.high < 127) bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.high)));
+    _mm512_mask_storeu_epi32(out, static_cast<__mmask16>((1u << (4 * ColBlocks)) - 1), bytes);
+    return;
+  }
+  if (Full) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(requantize_lanes(acc[0], stage)));
     return;
   }
 #pragma GCC unroll 3

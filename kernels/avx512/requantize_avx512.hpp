@@ -80,17 +80,31 @@ inline __m512i round_products(__m512i product, __m512i offset, __m512i drop, __m
   return _mm512_srav_epi64(_mm512_mask_sub_epi64(sum, negative, sum, drop), shift);
 }
 
-// The result is within [low, high] of int8: narrowing it by truncation is exact.
-inline __m512i requantize_lanes(__m512i x, const LaneOutputStage& s) {
+// requantize_lanes below without its clamp: for callers that narrow with saturation and clamp
+// the bytes (pack_rows_of_three).
+inline __m512i requantize_lanes_unclamped(__m512i x, const LaneOutputStage& s) {
   if (s.shifts_left) x = saturating_left_shift(x, s.left);
   const __m512i even = round_products(_mm512_mul_epi32(x, s.multiplier_even), s.offset_even, s.drop_even, s.shift_even);
   const __m512i odd = round_products(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.multiplier_odd), s.offset_odd,
                                      s.drop_odd, s.shift_odd);
-  // Lane 2j from the low half of even's word j, lane 2j + 1 from the low half of odd's.
   const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-  __m512i y = _mm512_permutex2var_epi32(even, interleave, odd);
-  if (s.adds_zero_point) y = _mm512_add_epi32(y, s.zero_point_after);
-  return _mm512_min_epi32(_mm512_max_epi32(y, s.low), s.high);
+  const __m512i y = _mm512_permutex2var_epi32(even, interleave, odd);
+  return s.adds_zero_point ? _mm512_add_epi32(y, s.zero_point_after) : y;
+}
+
+// Three (or two: c = a) rows of 16 int32 values as 48 (32) bytes in order, saturated to
+// [-128, 127]: two saturating packs and one permute for all of them, where narrowing each on
+// its own took two instructions, and the saturation is the int8 clamp. The packs interleave
+// 4-value groups per 128-bit lane ([a b c c] in lane L); the permute puts each row's four
+// groups back together.
+inline __m512i pack_rows_of_three(__m512i a, __m512i b, __m512i c) {
+  const __m512i bytes = _mm512_packs_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, c));
+  return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), bytes);
+}
+
+// The result is within [low, high] of int8: narrowing it by truncation is exact.
+inline __m512i requantize_lanes(__m512i x, const LaneOutputStage& s) {
+  return _mm512_min_epi32(_mm512_max_epi32(requantize_lanes_unclamped(x, s), s.low), s.high);
 }
 
 }  // namespace
