@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Octet against ONNX Runtime (CPU) on one model, measured in the same run:
 #   bench/peers/compare.sh MODEL.onnx [--calib SPEC] [--calib-count N] [--iters N] [--warmup N]
-#                          [--threads "1 2"] [--activations u8|s8] [--eval-limit N] [--out-dir DIR]
+#                          [--threads "1 2"] [--rounds N] [--activations u8|s8] [--eval-limit N] [--out-dir DIR]
 # 1. installs the node dependencies (onnxruntime-node, pinned in package.json) if missing;
 # 2. quantizes MODEL with `octet quantize` and exports the int8 model as QDQ ONNX with
 #    `octet export` (so both runtimes run the same int8 model: same scales, same weights);
 # 3. for each thread count, times `octet bench --backend cpu` on the fp32 ONNX and the int8 .oct
 #    and ort_bench.mjs on the fp32 ONNX and the QDQ ONNX;
+#    With --rounds N the two int8 runs alternate N times (a shared host's load swings within
+#    minutes): the int8 columns are medians over the rounds and Octet/ORT int8 is the median of
+#    the N per-round ratios, with their range (each round in rounds.tsv);
 # 4. prints the medians and the ratios Octet-int8/ORT-int8 and Octet-int8/ORT-fp32;
 # 5. for a 1x1x28x28 model, top-1 on the Fashion-MNIST test set: ORT on the QDQ export next to
 #    `octet eval` of the .oct (and ORT on the fp32 model).
@@ -28,7 +31,7 @@ die() {
   exit 1
 }
 
-model="" calib="" calib_count="" iters=50 warmup=5 threads="1 2" activations=u8 eval_limit=0 out_dir=""
+model="" calib="" calib_count="" iters=50 warmup=5 threads="1 2" rounds=1 activations=u8 eval_limit=0 out_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage 0 ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
     --iters) iters="${2:?--iters needs a value}"; shift 2 ;;
     --warmup) warmup="${2:?--warmup needs a value}"; shift 2 ;;
     --threads) threads="${2:?--threads needs a value}"; shift 2 ;;
+    --rounds) rounds="${2:?--rounds needs a value}"; shift 2 ;;
     --activations) activations="${2:?--activations needs a value}"; shift 2 ;;
     --eval-limit) eval_limit="${2:?--eval-limit needs a value}"; shift 2 ;;
     --out-dir) out_dir="${2:?--out-dir needs a value}"; shift 2 ;;
@@ -51,6 +55,7 @@ command -v node > /dev/null || die "node is not installed (apt-get install nodej
 for n in "$iters" "$warmup" "$eval_limit" ${calib_count:+"$calib_count"}; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "expected a number, got '$n'"
 done
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds: expected a positive number, got '$rounds'"
 
 # 1. Node dependencies: no install scripts (nothing is downloaded beyond the npm packages; the
 #    CPU library ships inside onnxruntime-node).
@@ -115,27 +120,40 @@ ort_p50() {
     json_get "j.latency_ms.p50.toFixed(4)"
 }
 ratio() { node -e "console.log(($1 / $2).toFixed(2))"; }
+median() { node -e "const v = process.argv.slice(1).map(Number).sort((a, b) => a - b); const h = v.length >> 1;
+  console.log((v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2).toFixed(4))" "$@"; }
 
 results="$out_dir/results.tsv"
-printf 'threads\toctet_fp32_ms\toctet_int8_ms\tort_fp32_ms\tort_int8_ms\n' > "$results"
+per_round="$out_dir/rounds.tsv"
+printf 'threads\toctet_fp32_ms\toctet_int8_ms\tort_fp32_ms\tort_int8_ms\tint8_ratio\tint8_ratio_min\tint8_ratio_max\n' > "$results"
+printf 'threads\tround\toctet_int8_ms\tort_int8_ms\tratio\n' > "$per_round"
 for t in $threads; do
   [[ "$t" =~ ^[1-9][0-9]*$ ]] || die "--threads: '$t' is not a thread count"
-  echo "bench      $t thread(s), $iters iterations after $warmup warm-up ..." >&2
+  echo "bench      $t thread(s), $iters iterations after $warmup warm-up, $rounds round(s) ..." >&2
   of="$(octet_p50 "$model" "$t")"
-  oi="$(octet_p50 "$int8" "$t")"
   rf="$(ort_p50 "$model" "$t")"
-  ri="$(ort_p50 "$qdq" "$t")"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$of" "$oi" "$rf" "$ri" >> "$results"
+  ois=() ris=() ratios=()
+  for ((r = 1; r <= rounds; r++)); do
+    oi="$(octet_p50 "$int8" "$t")"
+    ri="$(ort_p50 "$qdq" "$t")"
+    ois+=("$oi") ris+=("$ri") ratios+=("$(node -e "console.log(($oi / $ri).toFixed(4))")")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$oi" "$ri" "${ratios[-1]}" >> "$per_round"
+  done
+  read -r low high < <(node -e "const v = process.argv.slice(1).map(Number); console.log(Math.min(...v).toFixed(2), Math.max(...v).toFixed(2))" "${ratios[@]}")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$of" "$(median "${ois[@]}")" "$rf" "$(median "${ris[@]}")" \
+    "$(median "${ratios[@]}")" "$low" "$high" >> "$results"
 done
 
 ort_version="$(node -e "console.log(require('$here/node_modules/onnxruntime-node/package.json').version)")"
 echo
 echo "$name: latency per inference, median of $iters runs (ms); ORT = onnxruntime-node $ort_version CPU EP"
+[ "$rounds" -gt 1 ] && echo "int8: medians of $rounds alternating rounds; Octet/ORT int8: median (range) of the per-round ratios"
 printf '%-8s %12s %12s %12s %12s %18s %18s\n' threads "Octet fp32" "Octet int8" "ORT fp32" "ORT int8" \
   "Octet/ORT int8" "Octet int8/ORT fp32"
-tail -n +2 "$results" | while IFS=$'\t' read -r t of oi rf ri; do
-  printf '%-8s %12.3f %12.3f %12.3f %12.3f %18s %18s\n' "$t" "$of" "$oi" "$rf" "$ri" "$(ratio "$oi" "$ri")" \
-    "$(ratio "$oi" "$rf")"
+tail -n +2 "$results" | while IFS=$'\t' read -r t of oi rf ri q low high; do
+  shown="$(node -e "console.log(Number($q).toFixed(2))")"
+  [ "$rounds" -gt 1 ] && shown="$shown ($low-$high)"
+  printf '%-8s %12.3f %12.3f %12.3f %12.3f %18s %18s\n' "$t" "$of" "$oi" "$rf" "$ri" "$shown" "$(ratio "$oi" "$rf")"
 done
 echo "(ratio < 1: Octet faster)"
 
