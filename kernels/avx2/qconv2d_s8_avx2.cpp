@@ -485,6 +485,12 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
           avx512::qgemm_quad_rows_vnni(w, stages[static_cast<size_t>(g)], quad_rows, pixels, out, pixels, threads);
           continue;
         }
+        if (phase_plane_width(s) >= kColTile) {  // kept columns stored straight into `out`
+          const avx512::ExtendedColumns columns{phase_plane_width(s), s.out_w};
+          avx512::qgemm_quad_rows_vnni(w, stages[static_cast<size_t>(g)], quad_rows, extended_cols, out, pixels,
+                                       threads, &columns);
+          continue;
+        }
         int8_t* extended = reinterpret_cast<int8_t*>(scratch<2>(static_cast<size_t>(w.rows * extended_cols)));
         avx512::qgemm_quad_rows_vnni(w, stages[static_cast<size_t>(g)], quad_rows, extended_cols, extended,
                                      extended_cols, threads);

@@ -58,13 +58,37 @@ inline void store_tile_row(const __m512i* acc, const RowOutputStage& s, int64_t 
   }
 }
 
+// Where a tile's up to 48 extended columns go in a compact output row: one masked store of the
+// row's packed bytes per output row they touch (at most 4 when rows are 16 or more wide).
+struct StoreSegments {
+  int count = 0;
+  int64_t offset[4];  // added to the output row's start, for the tile's lane 0
+  __mmask64 lanes[4];
+};
+
+// Requantizes one tile row like store_tile_row and scatters it by `segments`.
+template <int ColBlocks>
+inline void store_tile_row_segments(const __m512i* acc, const RowOutputStage& s, int64_t row, int8_t* out_row,
+                                    const StoreSegments& segments) {
+  const size_t r = static_cast<size_t>(row);
+  const LaneOutputStage stage =
+      broadcast_output_stage(s.multiplier[r], s.left[r], s.rounding_offset[r], s.negative_drop[r], s.product_shift[r],
+                             s.zero_point_after[r], s.low, s.high);
+  const __m512i first = requantize_lanes_unclamped(acc[0], stage);
+  const __m512i second = ColBlocks >= 2 ? requantize_lanes_unclamped(acc[1], stage) : first;
+  __m512i bytes = pack_rows_of_three(first, second, ColBlocks == 3 ? requantize_lanes_unclamped(acc[2], stage) : first);
+  if (s.low > -128) bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.low)));
+  if (s.high < 127) bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.high)));
+  for (int k = 0; k < segments.count; ++k) _mm512_mask_storeu_epi8(out_row + segments.offset[k], segments.lanes[k], bytes);
+}
+
 // Column block c of quad q is the 64 bytes at quad_rows[q] + c * block_stride: a packed panel
 // (quad_rows[q] = panel + 64 q, block_stride = the panel's block size) or channel-quad planes
 // (quad_rows[q] = the tap's plane position, block_stride = 64).
 template <int RowBlocks, int ColBlocks>
 void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows, int64_t block_offset,
           int64_t block_stride, int64_t row_block, int64_t rows_left, int64_t cols_left, int8_t* out,
-          int64_t row_stride) {
+          int64_t row_stride, const StoreSegments* segments) {
   const int64_t quads = w.padded_depth / 4;
   const int8_t* wp = w.data.data() + row_block * quads * 16;
   // The accumulators start from the bias.
@@ -97,6 +121,14 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
     }
   }
   // Constant indices here too: one runtime index would force the whole array to the stack.
+  if (segments != nullptr) {  // `out` is the tile's first output row
+#pragma GCC unroll 8
+    for (int r = 0; r < RowBlocks * 4; ++r) {
+      if (r >= rows_left) break;
+      store_tile_row_segments<ColBlocks>(acc[r], s, row_block * kRowTile + r, out + r * row_stride, *segments);
+    }
+    return;
+  }
   if (rows_left >= RowBlocks * 4 && cols_left >= ColBlocks * kColTile) {
 #pragma GCC unroll 8
     for (int r = 0; r < RowBlocks * 4; ++r)
@@ -111,14 +143,30 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
 }
 
 using TileFn = void (*)(const PackedWeights&, const RowOutputStage&, const uint8_t* const*, int64_t, int64_t,
-                        int64_t, int64_t, int64_t, int8_t*, int64_t);
+                        int64_t, int64_t, int64_t, int8_t*, int64_t, const StoreSegments*);
 
 // tile_for[row blocks - 1][column blocks - 1]: the edge tiles are the same code, smaller.
 constexpr TileFn tile_for[kMaxRowBlocks][kMaxColBlocks] = {{tile<1, 1>, tile<1, 2>, tile<1, 3>},
                                                            {tile<2, 1>, tile<2, 2>, tile<2, 3>}};
 
+// The segments of extended columns [col, end) (see StoreSegments), `width` of them per row of
+// which the first `kept` are outputs.
+StoreSegments segments_of(int64_t col, int64_t end, int64_t width, int64_t kept) {
+  StoreSegments segments;
+  for (int64_t y = col / width; y * width < end && segments.count < 4; ++y) {
+    const int64_t first = std::max(col, y * width) - col, last = std::min(end, y * width + kept) - col;
+    if (last <= first) continue;
+    const uint64_t below_last = last >= 64 ? ~uint64_t{0} : (uint64_t{1} << last) - 1;
+    segments.lanes[segments.count] = below_last & ~((uint64_t{1} << first) - 1);
+    segments.offset[segments.count] = col - y * (width - kept);  // extended column c -> output c - y (width - kept)
+    ++segments.count;
+  }
+  return segments;
+}
+
 void gemm_tiles(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows,
-                int64_t block_stride, int64_t cols, int8_t* out, int64_t row_stride, int threads) {
+                int64_t block_stride, int64_t cols, int8_t* out, int64_t row_stride, int threads,
+                const ExtendedColumns* extended = nullptr) {
   const int64_t row_blocks = w.padded_rows / kRowTile;
   const int64_t col_blocks = (cols + kColTile - 1) / kColTile;
   const int64_t row_tiles = (row_blocks + kMaxRowBlocks - 1) / kMaxRowBlocks;
@@ -165,8 +213,15 @@ void gemm_tiles(const PackedWeights& w, const RowOutputStage& s, const uint8_t* 
     int64_t cb, cbs;
     column_tile(ct, cb, cbs);
     const int64_t row = rb * kRowTile, col = cb * kColTile;
+    if (extended != nullptr) {
+      const StoreSegments segments =
+          segments_of(col, std::min(cols, col + cbs * kColTile), extended->width, extended->kept);
+      tile_for[rbs - 1][cbs - 1](w, s, quad_rows, cb * block_stride, block_stride, rb, w.rows - row, cols - col,
+                                 out + row * row_stride, row_stride, &segments);
+      continue;
+    }
     tile_for[rbs - 1][cbs - 1](w, s, quad_rows, cb * block_stride, block_stride, rb, w.rows - row, cols - col,
-                               out + row * row_stride + col, row_stride);
+                               out + row * row_stride + col, row_stride, nullptr);
   }
 }
 
@@ -182,8 +237,8 @@ void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const ui
 }
 
 void qgemm_quad_rows_vnni(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows,
-                          int64_t cols, int8_t* out, int64_t row_stride, int threads) {
-  gemm_tiles(w, s, quad_rows, 64, cols, out, row_stride, threads);
+                          int64_t cols, int8_t* out, int64_t row_stride, int threads, const ExtendedColumns* extended) {
+  gemm_tiles(w, s, quad_rows, 64, cols, out, row_stride, threads, extended);
 }
 
 void qgemv_rows_vnni(const PackedWeights& w, const uint8_t* broadcast, int64_t first_block, int64_t end_block,

@@ -17,11 +17,20 @@ namespace octet::kernels::avx512 {
 void qgemm_packed_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage, const uint8_t* panel,
                        int64_t cols, int8_t* out, int64_t row_stride, int threads);
 
+// A convolution's extended columns (kernels/phase_planes_s8.hpp): `width` per output row, the
+// first `kept` of them outputs (out_w), the rest dropped.
+struct ExtendedColumns {
+  int64_t width = 0, kept = 0;
+};
+
 // The same GEMM reading its activations straight from channel-quad planes (kernels/
 // phase_planes_s8.hpp): column block c of K quad q is the 64 bytes at quad_rows[q] + 64 c, u8.
 // Reads up to 48 columns past `cols` (their results are dropped): the planes need that slack.
+// With `extended` (width >= 16), `cols` are extended columns and only the kept ones are stored,
+// straight into the compact rows of `out` (rows `row_stride` apart): no compaction pass.
 void qgemm_quad_rows_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage,
-                          const uint8_t* const* quad_rows, int64_t cols, int8_t* out, int64_t row_stride, int threads);
+                          const uint8_t* const* quad_rows, int64_t cols, int8_t* out, int64_t row_stride, int threads,
+                          const ExtendedColumns* extended = nullptr);
 
 // Row blocks [first_block, end_block) (4 rows each) of the packed weights against one activation
 // vector pre-broadcast as [quad q for the 4 rows] per 16 bytes: acc[4 * block + r].

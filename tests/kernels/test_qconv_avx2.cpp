@@ -159,6 +159,37 @@ TEST(QConvAvx2, PointwiseAndLargeDepth) {
   }
 }
 
+// Maps whose extended rows are 16 columns or wider: the VNNI column tiles store only the kept
+// columns, straight into the output rows (a tile's 48 columns then touch up to 4 rows), so
+// every row width from 16 to past a tile's width, row starts at every offset, partial tiles.
+TEST(QConvAvx2, ExtendedColumnsStoredStraightIntoOutputRows) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(31);
+  int trial = 0;
+  for (int64_t out_w : {14, 15, 16, 17, 23, 28, 31, 47, 50}) {
+    for (int64_t stride : {1, 2}) {
+      for (int64_t out_h : {4, 10}) {
+        Conv2dShape s{};
+        s.batch = 1;
+        s.groups = 1;
+        s.in_channels = 8;
+        s.out_channels = 12;
+        s.kernel_h = s.kernel_w = 3;
+        s.stride_h = s.stride_w = stride;
+        s.dilation_h = s.dilation_w = 1;
+        s.pad_top = s.pad_left = 1;
+        s.out_h = out_h;
+        s.out_w = out_w;
+        s.in_h = (s.out_h - 1) * stride + 1;
+        s.in_w = (s.out_w - 1) * stride + 1;
+        SCOPED_TRACE("out " + std::to_string(s.out_h) + "x" + std::to_string(out_w) + " stride " + std::to_string(stride));
+        check({s, 127, Values::random, -3, 7, 1 + trial++ % 2, -128, 127}, rng);
+        check({s, 127, Values::random, 5, -20, 2, -20, 127}, rng);
+      }
+    }
+  }
+}
+
 TEST(QConvAvx2, FusedClampsBitExact) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(31);
