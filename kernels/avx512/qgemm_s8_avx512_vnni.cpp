@@ -26,6 +26,19 @@ inline __m512i broadcast_quad(const int8_t* p) {
   return _mm512_set1_epi32(value);
 }
 
+// One tile row's ColBlocks x 16 results as bytes in column order (lanes past 16 ColBlocks
+// undefined): packed with saturation, which is the int8 clamp; a fused activation's bounds
+// inside [-128, 127] clamp the bytes.
+template <int ColBlocks>
+inline __m512i packed_tile_row(const __m512i* acc, const LaneOutputStage& stage, const RowOutputStage& s) {
+  const __m512i first = requantize_lanes_unclamped(acc[0], stage);
+  const __m512i second = ColBlocks >= 2 ? requantize_lanes_unclamped(acc[1], stage) : first;
+  __m512i bytes = pack_rows_of_three(first, second, ColBlocks == 3 ? requantize_lanes_unclamped(acc[2], stage) : first);
+  if (s.low > -128) bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.low)));
+  if (s.high < 127) bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.high)));
+  return bytes;
+}
+
 // Requantizes one tile row (ColBlocks x 16 accumulators, the bias already in them) and stores
 // its first `cols_left` results. The row's parameters are broadcast once for all its blocks,
 // and the rounding-divide constants derived once: this epilogue runs once per 16 outputs.
@@ -36,13 +49,8 @@ inline void store_tile_row(const __m512i* acc, const RowOutputStage& s, int64_t 
       broadcast_output_stage(s.multiplier[r], s.left[r], s.rounding_offset[r], s.negative_drop[r], s.product_shift[r],
                              s.zero_point_after[r], s.low, s.high);
   if (Full && ColBlocks >= 2) {  // every column inside: packed together, one store, no masks
-    const __m512i first = requantize_lanes_unclamped(acc[0], stage);
-    const __m512i second = requantize_lanes_unclamped(acc[1], stage);
-    __m512i bytes = pack_rows_of_three(first, second, ColBlocks == 3 ? requantize_lanes_unclamped(acc[ColBlocks - 1], stage) : first);
-    // The packs saturated to [-128, 127]; a fused activation's bounds inside it clamp here.
-    if (s.low > -128) bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.low)));
-    if (s.high < 127) bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.high)));
-    _mm512_mask_storeu_epi32(out, static_cast<__mmask16>((1u << (4 * ColBlocks)) - 1), bytes);
+    _mm512_mask_storeu_epi32(out, static_cast<__mmask16>((1u << (4 * ColBlocks)) - 1),
+                             packed_tile_row<ColBlocks>(acc, stage, s));
     return;
   }
   if (Full) {
@@ -74,11 +82,7 @@ inline void store_tile_row_segments(const __m512i* acc, const RowOutputStage& s,
   const LaneOutputStage stage =
       broadcast_output_stage(s.multiplier[r], s.left[r], s.rounding_offset[r], s.negative_drop[r], s.product_shift[r],
                              s.zero_point_after[r], s.low, s.high);
-  const __m512i first = requantize_lanes_unclamped(acc[0], stage);
-  const __m512i second = ColBlocks >= 2 ? requantize_lanes_unclamped(acc[1], stage) : first;
-  __m512i bytes = pack_rows_of_three(first, second, ColBlocks == 3 ? requantize_lanes_unclamped(acc[2], stage) : first);
-  if (s.low > -128) bytes = _mm512_max_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.low)));
-  if (s.high < 127) bytes = _mm512_min_epi8(bytes, _mm512_set1_epi8(static_cast<char>(s.high)));
+  const __m512i bytes = packed_tile_row<ColBlocks>(acc, stage, s);
   for (int k = 0; k < segments.count; ++k) _mm512_mask_storeu_epi8(out_row + segments.offset[k], segments.lanes[k], bytes);
 }
 
