@@ -1,7 +1,9 @@
 // The cpu backend: Octet's SIMD kernels where the active ISA has them (kernels/isa.hpp picks
 // the path at run time; OCTET_ISA forces one), the ref kernels for everything else. Weights are
 // packed once here, at prepare; kernels are immutable and shared by every session.
+#include <limits>
 #include <memory>
+#include <optional>
 
 #include "backends/backend.hpp"
 #include "backends/ref/quantized_params.hpp"
@@ -9,19 +11,21 @@
 #include "graph/error.hpp"
 #include "graph/window_geometry.hpp"
 #include "kernels/isa.hpp"
+#include "kernels/qadd_affine_s8.hpp"
+#include "kernels/qadd_table_s8.hpp"
 #if defined(OCTET_HAVE_AVX2)
 #include "kernels/avx2/dwconv2d_s8_avx2.hpp"
 #include "kernels/avx2/elementwise_s8_avx2.hpp"
 #include "kernels/avx2/pool2d_s8_avx2.hpp"
-#include "kernels/qadd_table_s8.hpp"
+#include "kernels/avx2/qadd_affine_s8_avx2.hpp"
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
 #include "kernels/avx512/pool2d_s8_avx512.hpp"
+#include "kernels/avx512/qadd_affine_s8_avx512.hpp"
 #include "kernels/avx512/qadd_table_s8_avx512.hpp"
 #endif
 #if defined(OCTET_HAVE_NEON)
 #include "kernels/neon/qconv2d_s8_neon.hpp"
 #endif
-#include <limits>
 
 namespace octet {
 namespace {
@@ -238,7 +242,8 @@ class DequantizeAvx2 final : public Kernel {
 
 #endif
 
-// Residual Add on every ISA: the 64 KB table of kernels/qadd_table_s8.hpp, built here once.
+// Residual Add on every ISA: the 64 KB table of kernels/qadd_table_s8.hpp, built here once,
+// and on AVX2 / AVX-512 the float form of kernels/qadd_affine_s8.hpp where it reproduces the table.
 class QAddTable final : public Kernel {
  public:
   QAddTable(const Graph& graph, const Node& node, int threads, bool avx2, bool avx512)
@@ -253,9 +258,28 @@ class QAddTable final : public Kernel {
                                       output, range.low, range.high);
     b_count_ = shape_elements(graph.value_info(node.inputs[1]).shape);
     table_ = kernels::make_qadd_table_s8(params_);
+#if defined(OCTET_HAVE_AVX2)
+    // The float form where it provably gives the table's results (checked on all 65536 pairs).
+    if (avx2_ || avx512_) {
+      affine_ = kernels::qadd_affine_form(params_);
+      const bool matches = affine_ && (avx512_ ? kernels::avx512::qadd_affine_s8_avx512_matches(*affine_, table_.data())
+                                               : kernels::avx2::qadd_affine_s8_avx2_matches(*affine_, table_.data()));
+      if (!matches) affine_.reset();
+    }
+#endif
   }
   void run(const TensorView* in, TensorView* out) const override {
 #if defined(OCTET_HAVE_AVX2)
+    if (affine_ && avx512_) {
+      kernels::avx512::qadd_affine_s8_avx512(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
+                                             b_count_, *affine_, table_.data(), out[0].as<int8_t>(), threads_);
+      return;
+    }
+    if (affine_) {
+      kernels::avx2::qadd_affine_s8_avx2(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
+                                         b_count_, *affine_, table_.data(), out[0].as<int8_t>(), threads_);
+      return;
+    }
     if (avx512_) {
       kernels::avx512::qadd_table_s8_avx512(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
                                             b_count_, table_.data(), out[0].as<int8_t>(), threads_);
@@ -275,6 +299,7 @@ class QAddTable final : public Kernel {
   kernels::QAddParams params_;
   int64_t b_count_ = 0;
   std::vector<int8_t> table_;
+  std::optional<kernels::QAddAffineForm> affine_;  // set when it matched the table exhaustively
   int threads_ = 1;
   bool avx2_ = false;    // gather the entries with AVX2
   bool avx512_ = false;  // with AVX-512 (the VNNI CPUs)

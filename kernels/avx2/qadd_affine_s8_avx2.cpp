@@ -1,0 +1,139 @@
+#include "kernels/avx2/qadd_affine_s8_avx2.hpp"
+
+#include <immintrin.h>
+
+#include <vector>
+
+namespace octet::kernels::avx2 {
+namespace {
+
+// AVX2 has no per-instruction rounding: each thread running the form sets round-to-nearest with
+// no flush-to-zero for the loop and restores the caller's MXCSR after it, so the exhaustive check
+// at load time holds whatever mode an embedding application runs in.
+class NearestRounding {
+ public:
+  NearestRounding() : saved_(_mm_getcsr()) { _mm_setcsr(0x1F80); }  // every exception masked, RN, no FTZ/DAZ
+  ~NearestRounding() { _mm_setcsr(saved_); }
+  NearestRounding(const NearestRounding&) = delete;
+  NearestRounding& operator=(const NearestRounding&) = delete;
+
+ private:
+  unsigned saved_;
+};
+
+struct Constants {
+  __m256 a_coefficient, b_coefficient, offset;
+  __m256i tie_bits;
+  __m256i low, high;  // as bytes
+  bool clamps;
+};
+
+Constants constants_of(const QAddAffineForm& form) {
+  return {_mm256_set1_ps(form.a_coefficient),
+          _mm256_set1_ps(form.b_coefficient),
+          _mm256_set1_ps(form.offset),
+          _mm256_set1_epi32(4096 - kQAddTieWindow),
+          _mm256_set1_epi8(static_cast<char>(form.low)),
+          _mm256_set1_epi8(static_cast<char>(form.high)),
+          form.low > -128 || form.high < 127};
+}
+
+inline __m256 load8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
+// Y >> 12 for 8 lanes; lanes whose Y mod 4096 is in the tie window set their bit of `near_tie`.
+inline __m256i eight(__m256 a, __m256 b_term, const Constants& c, uint32_t& near_tie) {
+  const __m256i y = _mm256_cvtps_epi32(_mm256_fmadd_ps(a, c.a_coefficient, b_term));
+  const __m256i tie = _mm256_cmpeq_epi32(_mm256_and_si256(y, c.tie_bits), _mm256_setzero_si256());
+  near_tie = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(tie)));
+  return _mm256_srai_epi32(y, 12);
+}
+
+// 32 elements; returns the lanes to take from the table.
+template <bool Broadcast>
+__attribute__((always_inline)) inline uint32_t block32(const int8_t* a, const int8_t* b, __m256 b_broadcast_term,
+                                                       const Constants& c, int8_t* out) {
+  __m256i v[4];
+  uint32_t near_tie = 0;
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    const __m256 b_term = Broadcast ? b_broadcast_term : _mm256_fmadd_ps(load8(b + 8 * k), c.b_coefficient, c.offset);
+    uint32_t bits;
+    v[k] = eight(load8(a + 8 * k), b_term, c, bits);
+    near_tie |= bits << (8 * k);
+  }
+  // Saturating packs (the int8 clamp) interleave 4-value groups per 128-bit lane; the permute
+  // restores the order.
+  __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+  bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  if (c.clamps) bytes = _mm256_min_epi8(_mm256_max_epi8(bytes, c.low), c.high);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), bytes);
+  return near_tie;
+}
+
+inline int8_t from_table(const int8_t* table, int8_t a, int8_t b) {
+  return table[(static_cast<int32_t>(a) + 128) * 256 + (static_cast<int32_t>(b) + 128)];
+}
+
+// Returns the number of lanes taken from the table.
+template <bool Broadcast>
+int64_t run(int64_t count, const int8_t* a, const int8_t* b, const QAddAffineForm& form, const int8_t* table,
+            int8_t* output, int threads) {
+  const Constants c = constants_of(form);
+  const int64_t vector_end = count / 32 * 32;
+  int64_t from_table_lanes = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : from_table_lanes) if (threads > 1 && count >= (1 << 16))
+  {
+    const NearestRounding nearest;
+    const __m256 b_broadcast_term =
+        Broadcast ? _mm256_fmadd_ps(_mm256_set1_ps(static_cast<float>(b[0])), c.b_coefficient, c.offset) : c.offset;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < vector_end; i += 32) {
+      uint32_t near_tie = block32<Broadcast>(a + i, Broadcast ? b : b + i, b_broadcast_term, c, output + i);
+      while (near_tie != 0) {
+        const int64_t j = i + __builtin_ctz(near_tie);
+        output[j] = from_table(table, a[j], b[Broadcast ? 0 : j]);
+        near_tie &= near_tie - 1;
+        ++from_table_lanes;
+      }
+    }
+  }
+  for (int64_t j = vector_end; j < count; ++j) output[j] = from_table(table, a[j], b[Broadcast ? 0 : j]);
+  return from_table_lanes;
+}
+
+}  // namespace
+
+void qadd_affine_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const QAddAffineForm& form,
+                         const int8_t* table, int8_t* output, int threads) {
+  if (b_count == 1) {
+    run<true>(count, a, b, form, table, output, threads);
+  } else {
+    run<false>(count, a, b, form, table, output, threads);
+  }
+}
+
+bool qadd_affine_s8_avx2_matches(const QAddAffineForm& form, const int8_t* table, int max_table_lanes) {
+  // Pair i is (a, b) = (i / 256 - 128, i % 256 - 128): the table's own order.
+  std::vector<int8_t> a(65536), b(65536), got(65536);
+  for (int i = 0; i < 65536; ++i) {
+    a[static_cast<size_t>(i)] = static_cast<int8_t>(i / 256 - 128);
+    b[static_cast<size_t>(i)] = static_cast<int8_t>(i % 256 - 128);
+  }
+  if (run<false>(65536, a.data(), b.data(), form, table, got.data(), 1) > max_table_lanes) return false;
+  for (int i = 0; i < 65536; ++i)
+    if (got[static_cast<size_t>(i)] != table[i]) return false;
+  // The broadcast path computes b's term once instead of per lane: the same operation on the
+  // same values, checked here on every b anyway (b's first 256 entries are every code).
+  std::vector<int8_t> row(256);
+  for (int bv = 0; bv < 256; ++bv) {
+    const int8_t b_code = static_cast<int8_t>(bv - 128);
+    run<true>(256, b.data(), &b_code, form, table, row.data(), 1);
+    for (int av = 0; av < 256; ++av)
+      if (row[static_cast<size_t>(av)] != table[av * 256 + bv]) return false;
+  }
+  return true;
+}
+
+}  // namespace octet::kernels::avx2
