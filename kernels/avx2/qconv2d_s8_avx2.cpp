@@ -178,7 +178,10 @@ RowOutputStage make_row_output_stage(const PackedWeights& w, int32_t input_zero_
     s.right[i] = m.shift > 0 ? 0 : -m.shift;
     const OneStepRounding one_step = one_step_rounding(m, stage.output_zero_point);
     s.rounding_offset[i] = one_step.offset;
-    s.negative_drop[i] = one_step.negative_drop;
+    // Where the clamp's floor is at or above the zero point (a fused ReLU), a negative product
+    // lands at or below the zero point with or without the drop (both roundings of a negative
+    // value are <= 0), so the floor decides and the epilogues skip the drop's two instructions.
+    s.negative_drop[i] = stage.low >= stage.output_zero_point ? 0 : one_step.negative_drop;
     s.product_shift[i] = one_step.shift;
     s.zero_point_after[i] = one_step.zero_point_after;
   }

@@ -30,6 +30,7 @@ struct LaneOutputStage {
   __m512i left;
   bool shifts_left;  // a multiplier >= 1 somewhere: below 1 (nearly every layer) the shift is skipped
   __m512i offset_even, offset_odd, drop_even, drop_odd, shift_even, shift_odd;
+  bool drops;  // a nonzero drop somewhere: zero where a fused ReLU's floor clamps negatives anyway
   __m512i zero_point_after;
   bool adds_zero_point;  // the zero point is not folded into the offset in some lane
   __m512i low, high;
@@ -40,7 +41,7 @@ inline LaneOutputStage broadcast_output_stage(int32_t multiplier, int32_t left, 
                                               int64_t shift, int32_t zero_point_after, int32_t low, int32_t high) {
   const __m512i m = _mm512_set1_epi32(multiplier), off = _mm512_set1_epi64(offset), dr = _mm512_set1_epi64(drop),
                 sh = _mm512_set1_epi64(shift);
-  return {m, m, _mm512_set1_epi32(left), left != 0, off, off, dr, dr, sh, sh,
+  return {m, m, _mm512_set1_epi32(left), left != 0, off, off, dr, dr, sh, sh, drop != 0,
           _mm512_set1_epi32(zero_point_after), zero_point_after != 0, _mm512_set1_epi32(low), _mm512_set1_epi32(high)};
 }
 
@@ -65,6 +66,7 @@ inline LaneOutputStage per_lane_output_stage(const int32_t* multiplier, const in
   s.shifts_left = _mm512_test_epi32_mask(s.left, s.left) != 0;
   split(offset, s.offset_even, s.offset_odd);
   split(drop, s.drop_even, s.drop_odd);
+  s.drops = _mm512_test_epi64_mask(s.drop_even, s.drop_even) != 0 || _mm512_test_epi64_mask(s.drop_odd, s.drop_odd) != 0;
   split(shift, s.shift_even, s.shift_odd);
   s.zero_point_after = load32(zero_point_after);
   s.adds_zero_point = _mm512_test_epi32_mask(s.zero_point_after, s.zero_point_after) != 0;
@@ -74,9 +76,10 @@ inline LaneOutputStage per_lane_output_stage(const int32_t* multiplier, const in
 }
 
 // (product + offset - (product < 0 ? drop : 0)) >> shift on 8 64-bit products.
-inline __m512i round_products(__m512i product, __m512i offset, __m512i drop, __m512i shift) {
-  const __mmask8 negative = _mm512_cmplt_epi64_mask(product, _mm512_setzero_si512());
+inline __m512i round_products(__m512i product, __m512i offset, __m512i drop, __m512i shift, bool drops) {
   const __m512i sum = _mm512_add_epi64(product, offset);
+  if (!drops) return _mm512_srav_epi64(sum, shift);
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(product, _mm512_setzero_si512());
   return _mm512_srav_epi64(_mm512_mask_sub_epi64(sum, negative, sum, drop), shift);
 }
 
@@ -84,9 +87,10 @@ inline __m512i round_products(__m512i product, __m512i offset, __m512i drop, __m
 // the bytes (pack_rows_of_three).
 inline __m512i requantize_lanes_unclamped(__m512i x, const LaneOutputStage& s) {
   if (s.shifts_left) x = saturating_left_shift(x, s.left);
-  const __m512i even = round_products(_mm512_mul_epi32(x, s.multiplier_even), s.offset_even, s.drop_even, s.shift_even);
+  const __m512i even =
+      round_products(_mm512_mul_epi32(x, s.multiplier_even), s.offset_even, s.drop_even, s.shift_even, s.drops);
   const __m512i odd = round_products(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), s.multiplier_odd), s.offset_odd,
-                                     s.drop_odd, s.shift_odd);
+                                     s.drop_odd, s.shift_odd, s.drops);
   const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
   const __m512i y = _mm512_permutex2var_epi32(even, interleave, odd);
   return s.adds_zero_point ? _mm512_add_epi32(y, s.zero_point_after) : y;

@@ -252,7 +252,10 @@ TEST(QGemmAvx2, OutputStageBitExactForEveryShiftMultiplierAndZeroPoint) {
       const bool defined = multipliers[static_cast<size_t>(r)].shift <= 0 || zero_point == 0;
       bias[static_cast<size_t>(r)] = r % 2 && defined ? large(rng) : small(rng);
     }
-    for (const auto& [low, high] : {std::pair{-128, 127}, std::pair{std::max(zero_point, -128), 127}, std::pair{-100, 6}}) {
+    // A ReLU's floor at the zero point (negative products skip their drop), one step below it
+    // (they may not), and a clamp on both sides.
+    for (const auto& [low, high] : {std::pair{-128, 127}, std::pair{zero_point, 127},
+                                    std::pair{std::max(zero_point - 1, -128), 127}, std::pair{-100, 6}}) {
       const QuantizedOutputStage stage{bias.data(), multipliers.data(), true, zero_point, low, high};
       for (int64_t m : {1, 5, 16, 48, 61, 100}) {
         std::vector<int8_t> a = make_values(static_cast<size_t>(m * k), Values::random, -128, 127, rng);
