@@ -1,6 +1,7 @@
 #include "kernels/qadd_affine_s8.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace octet::kernels {
 namespace {
@@ -30,6 +31,29 @@ std::optional<QAddAffineForm> qadd_affine_form(const QAddParams& p) {
   const double largest = 255.0 * (std::fabs(a) + std::fabs(b)) + std::fabs(offset);
   if (largest >= 16777216.0) return std::nullopt;
   return form;
+}
+
+bool qadd_affine_form_matches(const QAddAffineForm& form, const int8_t* table, QAddAffineKernel kernel,
+                              int64_t max_table_lanes) {
+  // Pair i is (a, b) = (i / 256 - 128, i % 256 - 128): the table's own order.
+  std::vector<int8_t> a(65536), b(65536), got(65536);
+  for (int i = 0; i < 65536; ++i) {
+    a[static_cast<size_t>(i)] = static_cast<int8_t>(i / 256 - 128);
+    b[static_cast<size_t>(i)] = static_cast<int8_t>(i % 256 - 128);
+  }
+  if (kernel(65536, a.data(), b.data(), 65536, form, table, got.data(), 1) > max_table_lanes) return false;
+  for (int i = 0; i < 65536; ++i)
+    if (got[static_cast<size_t>(i)] != table[i]) return false;
+  // The broadcast path computes b's term once instead of per lane: the same operation on the
+  // same values, checked here on every b anyway (b's first 256 entries are every code).
+  std::vector<int8_t> row(256);
+  for (int bv = 0; bv < 256; ++bv) {
+    const int8_t b_code = static_cast<int8_t>(bv - 128);
+    kernel(256, b.data(), &b_code, 1, form, table, row.data(), 1);
+    for (int av = 0; av < 256; ++av)
+      if (row[static_cast<size_t>(av)] != table[av * 256 + bv]) return false;
+  }
+  return true;
 }
 
 }  // namespace octet::kernels

@@ -11,7 +11,7 @@
 // tie (the fixed-point roundings move y by ~2^-18 of an output step, float's by ~2^-16). A lane
 // whose Y mod 4096 is 0..3 (y within 2.5/4096 below to 1.5/4096 above a tie: the +2 centres the
 // window) takes its result from the table instead; and the backend runs the form on all 65536
-// pairs of codes against the table before using it (qadd_affine_s8_avx512_matches). Exactness is
+// pairs of codes against the table before using it (qadd_affine_form_matches). Exactness is
 // checked exhaustively per layer, not argued; a layer that fails keeps the table path.
 #include <cstdint>
 #include <optional>
@@ -32,5 +32,17 @@ constexpr int32_t kQAddTieWindow = 4;
 // that a flush-to-zero mode (an embedding application's MXCSR) would change a sum, or Y that
 // could reach float's integer limit 2^24.
 std::optional<QAddAffineForm> qadd_affine_form(const QAddParams& params);
+
+// A SIMD path of the form (kernels/avx2/qadd_affine_s8_avx2.hpp): the Add of
+// kernels/qadd_table_s8.hpp over `count` elements, `b` broadcast when b_count == 1, lanes near a
+// tie taken from `table`; returns how many were.
+using QAddAffineKernel = int64_t (*)(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count,
+                                     const QAddAffineForm& form, const int8_t* table, int8_t* output, int threads);
+
+// Runs `kernel` on every pair of codes, and with every b broadcast, against the table: true when
+// every lane it does not take from the table agrees and at most `max_table_lanes` of the 65536
+// pairs need the table (beyond that the fix-ups would cost more than the gathers they save).
+bool qadd_affine_form_matches(const QAddAffineForm& form, const int8_t* table, QAddAffineKernel kernel,
+                              int64_t max_table_lanes = 2048);
 
 }  // namespace octet::kernels

@@ -2,7 +2,6 @@
 
 #include <immintrin.h>
 
-#include <vector>
 
 namespace octet::kernels::avx2 {
 namespace {
@@ -105,35 +104,10 @@ int64_t run(int64_t count, const int8_t* a, const int8_t* b, const QAddAffineFor
 
 }  // namespace
 
-void qadd_affine_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const QAddAffineForm& form,
-                         const int8_t* table, int8_t* output, int threads) {
-  if (b_count == 1) {
-    run<true>(count, a, b, form, table, output, threads);
-  } else {
-    run<false>(count, a, b, form, table, output, threads);
-  }
-}
-
-bool qadd_affine_s8_avx2_matches(const QAddAffineForm& form, const int8_t* table, int max_table_lanes) {
-  // Pair i is (a, b) = (i / 256 - 128, i % 256 - 128): the table's own order.
-  std::vector<int8_t> a(65536), b(65536), got(65536);
-  for (int i = 0; i < 65536; ++i) {
-    a[static_cast<size_t>(i)] = static_cast<int8_t>(i / 256 - 128);
-    b[static_cast<size_t>(i)] = static_cast<int8_t>(i % 256 - 128);
-  }
-  if (run<false>(65536, a.data(), b.data(), form, table, got.data(), 1) > max_table_lanes) return false;
-  for (int i = 0; i < 65536; ++i)
-    if (got[static_cast<size_t>(i)] != table[i]) return false;
-  // The broadcast path computes b's term once instead of per lane: the same operation on the
-  // same values, checked here on every b anyway (b's first 256 entries are every code).
-  std::vector<int8_t> row(256);
-  for (int bv = 0; bv < 256; ++bv) {
-    const int8_t b_code = static_cast<int8_t>(bv - 128);
-    run<true>(256, b.data(), &b_code, form, table, row.data(), 1);
-    for (int av = 0; av < 256; ++av)
-      if (row[static_cast<size_t>(av)] != table[av * 256 + bv]) return false;
-  }
-  return true;
+int64_t qadd_affine_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count,
+                            const QAddAffineForm& form, const int8_t* table, int8_t* output, int threads) {
+  return b_count == 1 ? run<true>(count, a, b, form, table, output, threads)
+                      : run<false>(count, a, b, form, table, output, threads);
 }
 
 }  // namespace octet::kernels::avx2

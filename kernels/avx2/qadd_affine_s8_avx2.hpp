@@ -1,16 +1,18 @@
 #pragma once
-// The residual Add through kernels/qadd_affine_s8.hpp's float form on 8 lanes (AVX2 + FMA), for
-// the CPUs without AVX-512: no gathers. Lanes near a rounding tie come from `table`
-// (kernels/qadd_table_s8.hpp). Same contract as kernels/avx512/qadd_affine_s8_avx512.hpp.
+// The residual Add through kernels/qadd_affine_s8.hpp's float form on 8 lanes (AVX2 + FMA): no
+// gathers, ~9 vector instructions per 8 elements. Used on the AVX-512 CPUs too: a 16-lane version
+// made the Adds faster but the convolutions around them slower (see backends/cpu). Lanes near a
+// rounding tie come from `table` (kernels/qadd_table_s8.hpp).
 #include <cstdint>
 
 #include "kernels/qadd_affine_s8.hpp"
 
 namespace octet::kernels::avx2 {
 
-void qadd_affine_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const QAddAffineForm& form,
-                         const int8_t* table, int8_t* output, int threads = 1);
-
-bool qadd_affine_s8_avx2_matches(const QAddAffineForm& form, const int8_t* table, int max_table_lanes = 2048);
+// Same arguments and results as qadd_table_s8_avx2, for a form that passed
+// qadd_affine_form_matches with this kernel against this table (a QAddAffineKernel). Returns how
+// many lanes came from the table.
+int64_t qadd_affine_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count,
+                            const QAddAffineForm& form, const int8_t* table, int8_t* output, int threads = 1);
 
 }  // namespace octet::kernels::avx2
