@@ -23,7 +23,7 @@ void qadd_table_s8(int64_t count, const int8_t* a, const int8_t* b, int64_t b_co
   }
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && count >= (1 << 16))
   for (int64_t i = 0; i < count; ++i)
-    output[i] = table[(static_cast<int32_t>(a[i]) + 128) * 256 + (static_cast<int32_t>(b[i]) + 128)];
+    output[i] = qadd_table_entry(table, a[i], b[i]);
 }
 
 }  // namespace octet::kernels

@@ -15,6 +15,11 @@ namespace octet::kernels {
 constexpr int64_t kQAddTableSlack = 4;
 std::vector<int8_t> make_qadd_table_s8(const QAddParams& params);
 
+// The entry for one pair: what every path's scalar loop and tail reads.
+inline int8_t qadd_table_entry(const int8_t* table, int8_t a, int8_t b) {
+  return table[(static_cast<int32_t>(a) + 128) * 256 + (static_cast<int32_t>(b) + 128)];
+}
+
 // Element-wise over `count` elements; `b` is broadcast when b_count == 1. `threads` split large
 // tensors (each element is computed once, so results do not depend on it).
 void qadd_table_s8(int64_t count, const int8_t* a, const int8_t* b, int64_t b_count, const int8_t* table,

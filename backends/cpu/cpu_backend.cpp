@@ -264,7 +264,7 @@ class QAddTable final : public Kernel {
     // convolutions between them ran ~7% slower (resnet50, one thread, paired runs: 18.74 ms
     // against 18.27 with the 8-lane form and 18.66 with the table's gathers), which we take to
     // be the clock the CPU drops to after 512-bit floating point.
-    if (avx2_ || avx512_) {
+    if (avx2_) {  // every AVX-512 CPU here has AVX2 too
       affine_ = kernels::qadd_affine_form(params_);
       if (affine_ && !kernels::qadd_affine_form_matches(*affine_, table_.data(), kernels::avx2::qadd_affine_s8_avx2))
         affine_.reset();
@@ -299,7 +299,7 @@ class QAddTable final : public Kernel {
   std::vector<int8_t> table_;
   std::optional<kernels::QAddAffineForm> affine_;  // set when it matched the table exhaustively
   int threads_ = 1;
-  bool avx2_ = false;    // gather the entries with AVX2
+  bool avx2_ = false;    // the AVX2 paths: the float form, or gathers where it does not match
   bool avx512_ = false;  // with AVX-512 (the VNNI CPUs)
 };
 class CpuBackend final : public Backend {

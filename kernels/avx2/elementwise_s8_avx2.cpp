@@ -57,7 +57,7 @@ void qadd_table_s8_avx2(int64_t count, const int8_t* a, const int8_t* b, int64_t
     store8(_mm256_srai_epi32(_mm256_slli_epi32(words32, 24), 24), output + i);
   }
   for (int64_t i = vector_end; i < count; ++i)
-    output[i] = table[(static_cast<int32_t>(a[i]) + 128) * 256 + (static_cast<int32_t>(b[i * (b_count != 1)]) + 128)];
+    output[i] = qadd_table_entry(table, a[i], b[i * (b_count != 1)]);
 }
 
 }  // namespace octet::kernels::avx2

@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/qadd_table_s8.hpp"
+
 namespace octet::kernels::avx2 {
 namespace {
 
@@ -71,10 +73,6 @@ __attribute__((always_inline)) inline uint32_t block32(const int8_t* a, const in
   return near_tie;
 }
 
-inline int8_t from_table(const int8_t* table, int8_t a, int8_t b) {
-  return table[(static_cast<int32_t>(a) + 128) * 256 + (static_cast<int32_t>(b) + 128)];
-}
-
 // Returns the number of lanes taken from the table.
 template <bool Broadcast>
 int64_t run(int64_t count, const int8_t* a, const int8_t* b, const QAddAffineForm& form, const int8_t* table,
@@ -92,13 +90,13 @@ int64_t run(int64_t count, const int8_t* a, const int8_t* b, const QAddAffineFor
       uint32_t near_tie = block32<Broadcast>(a + i, Broadcast ? b : b + i, b_broadcast_term, c, output + i);
       while (near_tie != 0) {
         const int64_t j = i + __builtin_ctz(near_tie);
-        output[j] = from_table(table, a[j], b[Broadcast ? 0 : j]);
+        output[j] = qadd_table_entry(table, a[j], b[Broadcast ? 0 : j]);
         near_tie &= near_tie - 1;
         ++from_table_lanes;
       }
     }
   }
-  for (int64_t j = vector_end; j < count; ++j) output[j] = from_table(table, a[j], b[Broadcast ? 0 : j]);
+  for (int64_t j = vector_end; j < count; ++j) output[j] = qadd_table_entry(table, a[j], b[Broadcast ? 0 : j]);
   return from_table_lanes;
 }
 

@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/qadd_table_s8.hpp"
+
 namespace octet::kernels::avx512 {
 namespace {
 
@@ -33,7 +35,7 @@ void qadd_table_s8_avx512(int64_t count, const int8_t* a, const int8_t* b, int64
     _mm_storeu_si128(reinterpret_cast<__m128i*>(output + i + 16), second);
   }
   for (int64_t i = vector_end; i < count; ++i)
-    output[i] = table[(static_cast<int32_t>(a[i]) + 128) * 256 + (static_cast<int32_t>(b[broadcast ? 0 : i]) + 128)];
+    output[i] = qadd_table_entry(table, a[i], b[broadcast ? 0 : i]);
 }
 
 }  // namespace octet::kernels::avx512
