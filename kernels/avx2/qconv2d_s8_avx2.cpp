@@ -500,6 +500,15 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
         compact_extended_columns_s8(s, w.rows, extended, out, threads);
         continue;
       }
+      if (w.vnni && !w.channel_lanes && is_pointwise(s)) {  // the input planes are the GEMM's K rows
+        const int64_t depth = s.in_channels / s.groups;
+        thread_local std::vector<const int8_t*> rows;
+        rows.resize(static_cast<size_t>(depth));
+        for (int64_t k = 0; k < depth; ++k) rows[static_cast<size_t>(k)] = image + (g * depth + k) * pixels;
+        if (avx512::qgemm_pointwise_vnni(w, stages[static_cast<size_t>(g)], rows.data(), depth, pixels, out, pixels,
+                                         threads))
+          continue;
+      }
       uint8_t* panel = scratch<0>(panel_bytes(w, cols));
       pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel, threads, w.vnni);
       if (cols == pixels) {

@@ -17,6 +17,15 @@ namespace octet::kernels::avx512 {
 void qgemm_packed_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage, const uint8_t* panel,
                        int64_t cols, int8_t* out, int64_t row_stride, int threads);
 
+// The same GEMM for a pointwise convolution straight from its K input rows (row k at rows[k],
+// `cols` values each, k < depth; the packed weights' padding reads zero): each run of column
+// tiles is packed into a panel by the thread that computes it. Returns false, doing nothing,
+// for products where the rows are the outer loop (more weight rows than columns): there every
+// row tile reads the whole panel, so the caller packs it once.
+bool qgemm_pointwise_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage,
+                          const int8_t* const* rows, int64_t depth, int64_t cols, int8_t* out, int64_t row_stride,
+                          int threads);
+
 // A convolution's extended columns (kernels/phase_planes_s8.hpp): `width` per output row, the
 // first `kept` of them outputs (out_w), the rest dropped.
 struct ExtendedColumns {

@@ -159,6 +159,21 @@ TEST(QConvAvx2, PointwiseAndLargeDepth) {
   }
 }
 
+// Pointwise convolutions on more than one thread: the VNNI column tiles pack each run of column
+// tiles themselves. Depths that are not a multiple of 4, column counts that end mid-block and
+// mid-tile (and 10 blocks: the 2 + 2 remainder), runs shorter than 4 tiles, and products large
+// enough that the threads really split them.
+TEST(QConvAvx2, PointwiseColumnRunsOnSeveralThreads) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(29);
+  for (int threads : {2, 3}) {
+    check({{1, 70, 29, 31, 40, 29, 31, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, -3, 9, threads}, rng);
+    check({{1, 64, 10, 16, 64, 10, 16, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, 5, -1, threads}, rng);
+    check({{1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, 0, -128, threads}, rng);
+    check({{1, 33, 7, 9, 24, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::all_max, 127, 3, threads}, rng);
+  }
+}
+
 // Maps whose extended rows are 16 columns or wider: the VNNI column tiles store only the kept
 // columns, straight into the output rows (a tile's 48 columns then touch up to 4 rows), so
 // every row width from 16 to past a tile's width, row starts at every offset, partial tiles.
