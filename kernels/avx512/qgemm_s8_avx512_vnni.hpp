@@ -18,10 +18,10 @@ void qgemm_packed_vnni(const avx2::PackedWeights& weights, const avx2::RowOutput
                        int64_t cols, int8_t* out, int64_t row_stride, int threads);
 
 // The same GEMM for a pointwise convolution straight from its K input rows (row k at rows[k],
-// `cols` values each, k < depth; the packed weights' padding reads zero): each run of column
-// tiles is packed into a panel by the thread that computes it. Returns false, doing nothing,
-// for products where the rows are the outer loop (more weight rows than columns): there every
-// row tile reads the whole panel, so the caller packs it once.
+// `cols` values each, k < depth; the packed weights' padding reads zero), on several threads:
+// every thread packs the panel it reads itself (each run of column tiles it takes or, with
+// more weight rows than columns, the whole panel). Returns false, doing nothing, for one
+// thread: the caller packs the panel once.
 bool qgemm_pointwise_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage,
                           const int8_t* const* rows, int64_t depth, int64_t cols, int8_t* out, int64_t row_stride,
                           int threads);

@@ -162,7 +162,7 @@ TEST(QConvAvx2, PointwiseAndLargeDepth) {
 // Pointwise convolutions on more than one thread: the VNNI column tiles pack each run of column
 // tiles themselves. Depths that are not a multiple of 4, column counts that end mid-block and
 // mid-tile (and 10 blocks: the 2 + 2 remainder), runs shorter than 4 tiles, and products large
-// enough that the threads really split them.
+// enough that the threads really split them; more weight rows than columns too.
 TEST(QConvAvx2, PointwiseColumnRunsOnSeveralThreads) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(29);
@@ -171,6 +171,9 @@ TEST(QConvAvx2, PointwiseColumnRunsOnSeveralThreads) {
     check({{1, 64, 10, 16, 64, 10, 16, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, 5, -1, threads}, rng);
     check({{1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, 0, -128, threads}, rng);
     check({{1, 33, 7, 9, 24, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::all_max, 127, 3, threads}, rng);
+    // More weight rows than columns: each thread packs the whole panel.
+    check({{1, 94, 7, 9, 80, 7, 9, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, -17, 2, threads}, rng);
+    check({{1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, -128, 5, threads}, rng);
   }
 }
 
