@@ -217,26 +217,28 @@ std::unique_ptr<Kernel> make_qconv_avx2(const Graph& graph, const Node& node, Av
 // Quantize / Dequantize: element-wise, one pass over the tensor.
 class QuantizeAvx2 final : public Kernel {
  public:
-  explicit QuantizeAvx2(quant::AffineParams params) : params_(params) {}
+  QuantizeAvx2(quant::AffineParams params, int threads) : params_(params), threads_(threads) {}
   void run(const TensorView* in, TensorView* out) const override {
     kernels::avx2::quantize_f32_to_s8_avx2(in[0].elements(), in[0].as<const float>(), params_.scale,
-                                           params_.zero_point, out[0].as<int8_t>());
+                                           params_.zero_point, out[0].as<int8_t>(), threads_);
   }
 
  private:
   quant::AffineParams params_;
+  int threads_;
 };
 
 class DequantizeAvx2 final : public Kernel {
  public:
-  explicit DequantizeAvx2(quant::AffineParams params) : params_(params) {}
+  DequantizeAvx2(quant::AffineParams params, int threads) : params_(params), threads_(threads) {}
   void run(const TensorView* in, TensorView* out) const override {
     kernels::avx2::dequantize_s8_to_f32_avx2(in[0].elements(), in[0].as<const int8_t>(), params_.scale,
-                                             params_.zero_point, out[0].as<float>());
+                                             params_.zero_point, out[0].as<float>(), threads_);
   }
 
  private:
   quant::AffineParams params_;
+  int threads_;
 };
 
 #endif
@@ -320,9 +322,9 @@ class CpuBackend final : public Backend {
         return std::make_unique<MaxPoolS8Avx2>(graph, node, threads_, isa_ == kernels::Isa::avx512_vnni);
       if (node.op == "QGlobalAveragePool") return std::make_unique<GlobalAveragePoolS8Avx2>(graph, node);
       if (node.op == "QuantizeLinear")
-        return std::make_unique<QuantizeAvx2>(ref::affine_params(graph, node.outputs[0]));
+        return std::make_unique<QuantizeAvx2>(ref::affine_params(graph, node.outputs[0]), threads_);
       if (node.op == "DequantizeLinear")
-        return std::make_unique<DequantizeAvx2>(ref::affine_params(graph, node.inputs[0]));
+        return std::make_unique<DequantizeAvx2>(ref::affine_params(graph, node.inputs[0]), threads_);
     }
 #endif
 #if defined(OCTET_HAVE_NEON)

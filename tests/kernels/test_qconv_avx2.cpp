@@ -323,6 +323,21 @@ TEST(ElementwiseAvx2, QuantizeAndDequantizeBitExactIncludingSpecialValues) {
     avx2::dequantize_s8_to_f32_avx2(static_cast<int64_t>(x.size()), expected.data(), 0.02f, zp, back.data());
     EXPECT_EQ(0, std::memcmp(back.data(), back_expected.data(), back.size() * sizeof(float)));
   }
+  // Large enough for the threads to split it (an odd count: a scalar tail), specials throughout.
+  std::vector<float> large(150531);
+  for (size_t i = 0; i < large.size(); ++i) large[i] = i % 97 < 10 ? specials[i % 97] : dist(rng);
+  std::vector<int8_t> expected(large.size()), got(large.size());
+  quantize_f32_to_s8_ref(static_cast<int64_t>(large.size()), large.data(), 0.02f, 3, expected.data());
+  std::vector<float> back_expected(large.size()), back(large.size());
+  dequantize_s8_to_f32_ref(static_cast<int64_t>(large.size()), expected.data(), 0.02f, 3, back_expected.data());
+  for (int threads : {1, 2, 3}) {
+    std::fill(got.begin(), got.end(), int8_t{0x55});
+    avx2::quantize_f32_to_s8_avx2(static_cast<int64_t>(large.size()), large.data(), 0.02f, 3, got.data(), threads);
+    EXPECT_EQ(got, expected) << threads << " threads";
+    std::fill(back.begin(), back.end(), -1.0f);
+    avx2::dequantize_s8_to_f32_avx2(static_cast<int64_t>(large.size()), expected.data(), 0.02f, 3, back.data(), threads);
+    EXPECT_EQ(0, std::memcmp(back.data(), back_expected.data(), back.size() * sizeof(float))) << threads << " threads";
+  }
 }
 
 }  // namespace
