@@ -277,6 +277,16 @@ bool is_pointwise(const Conv2dShape& s) {
          s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
 }
 
+// A pointwise convolution's GEMM rows: its input planes already are the [K][P] matrix, so row k
+// of one group is channel plane k. Per thread (valid until this thread's next call).
+const int8_t* const* pointwise_rows(const Conv2dShape& s, const int8_t* image, int64_t group) {
+  const int64_t depth = s.in_channels / s.groups, cols = s.out_h * s.out_w;
+  thread_local std::vector<const int8_t*> rows;
+  rows.resize(static_cast<size_t>(depth));
+  for (int64_t k = 0; k < depth; ++k) rows[static_cast<size_t>(k)] = image + (group * depth + k) * cols;
+  return rows.data();
+}
+
 // Scratch buffers per thread: the kernels are shared (const) across sessions and threads.
 template <int Slot>
 uint8_t* scratch(size_t bytes) {
@@ -293,16 +303,13 @@ int64_t conv_panel_columns(const Conv2dShape& s) {
 
 void pack_conv_panel(const Conv2dShape& s, const int8_t* image, int64_t group, int32_t input_zero_point,
                      int64_t padded_depth, uint8_t* panel, int threads, bool avx512) {
-  const int64_t in_per_group = s.in_channels / s.groups;
-  const int64_t depth = in_per_group * s.kernel_h * s.kernel_w;
-  thread_local std::vector<const int8_t*> rows;
-  rows.resize(static_cast<size_t>(depth));
-  if (is_pointwise(s)) {  // the input planes already are the [K][P] matrix
-    const int64_t cols = s.out_h * s.out_w;
-    for (int64_t k = 0; k < depth; ++k) rows[static_cast<size_t>(k)] = image + (group * in_per_group + k) * cols;
-    interleave_rows(rows.data(), depth, cols, padded_depth, panel, threads, avx512);
+  const int64_t depth = s.in_channels / s.groups * s.kernel_h * s.kernel_w;
+  if (is_pointwise(s)) {
+    interleave_rows(pointwise_rows(s, image, group), depth, s.out_h * s.out_w, padded_depth, panel, threads, avx512);
     return;
   }
+  thread_local std::vector<const int8_t*> rows;
+  rows.resize(static_cast<size_t>(depth));
   int8_t* planes = reinterpret_cast<int8_t*>(scratch<1>(phase_plane_bytes(s)));
   phase_plane_rows_s8(s, image, group, static_cast<int8_t>(input_zero_point), planes, rows.data(), threads);
   interleave_rows(rows.data(), depth, phase_plane_columns(s), padded_depth, panel, threads, avx512);
@@ -500,15 +507,10 @@ void qconv2d_s8_avx2(const Conv2dShape& s, const int8_t* input, int32_t input_ze
         compact_extended_columns_s8(s, w.rows, extended, out, threads);
         continue;
       }
-      if (w.vnni && !w.channel_lanes && is_pointwise(s)) {  // the input planes are the GEMM's K rows
-        const int64_t depth = s.in_channels / s.groups;
-        thread_local std::vector<const int8_t*> rows;
-        rows.resize(static_cast<size_t>(depth));
-        for (int64_t k = 0; k < depth; ++k) rows[static_cast<size_t>(k)] = image + (g * depth + k) * pixels;
-        if (avx512::qgemm_pointwise_vnni(w, stages[static_cast<size_t>(g)], rows.data(), depth, pixels, out, pixels,
-                                         threads))
-          continue;
-      }
+      if (w.vnni && !w.channel_lanes && is_pointwise(s) &&
+          avx512::qgemm_pointwise_vnni(w, stages[static_cast<size_t>(g)], pointwise_rows(s, image, g),
+                                       s.in_channels / s.groups, pixels, out, pixels, threads))
+        continue;
       uint8_t* panel = scratch<0>(panel_bytes(w, cols));
       pack_conv_panel(s, image, g, input_zero_point, w.padded_depth, panel, threads, w.vnni);
       if (cols == pixels) {

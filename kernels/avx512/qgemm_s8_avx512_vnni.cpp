@@ -171,6 +171,14 @@ StoreSegments segments_of(int64_t col, int64_t end, int64_t width, int64_t kept)
   return segments;
 }
 
+// quad_rows[q] = panel + 64 q for every K quad of a packed panel: column block c of quad q is
+// then the 64 bytes at quad_rows[q] + c * block stride.
+const uint8_t* const* panel_quad_rows(std::vector<const uint8_t*>& quad_rows, const uint8_t* panel, int64_t quads) {
+  quad_rows.resize(static_cast<size_t>(quads));
+  for (int64_t q = 0; q < quads; ++q) quad_rows[static_cast<size_t>(q)] = panel + q * 64;
+  return quad_rows.data();
+}
+
 // A pointwise convolution's K input rows (row k at rows[k], `cols` values each), packed per run
 // of column tiles by the thread that computes them (see gemm_tiles).
 struct RowSource {
@@ -213,18 +221,17 @@ void gemm_tiles(const PackedWeights& w, const RowOutputStage& s, const uint8_t* 
   // Small products stay on one thread (waking a team costs more).
   const bool columns_outer = w.padded_rows <= cols;
   const bool parallel = threads > 1 && tiles >= 2 && w.padded_rows * w.padded_depth * cols >= (1 << 18);
-  // Dynamic grabs: a core slowed by another tenant of the host no longer holds the other one
-  // up at the join, as a static split did (paired runs on this VM, ResNet-18 2 threads: 7.50 ->
-  // 6.14 ms and 7.18 -> 6.38 ms medians; tiles are independent, so the result is the same
-  // bits). Columns outermost, a grab is a run of neighbouring column tiles (with all their row
-  // tiles), as long as every thread still gets about 8 grabs: single column tiles, grabbed in
-  // turn by the two cores, had them writing the two halves of the 64-byte lines where
-  // neighbouring 48-column tiles meet, and reading the overlapping input columns twice (the
-  // stem convolution, 2 threads: 0.47 -> 0.37 ms in runs of 8). Rows outermost, a grab is a row
-  // tile's column tiles.
-  // Runs of `run` column tiles, each run whole on one thread, threads keeping to their own share
-  // of the columns first (kernels/affinity_schedule.hpp): the layers before and after cut their
-  // columns the same way, so a core mostly reads what it wrote.
+  // Work moves off a core slowed by another tenant of the host, so it no longer holds the other
+  // one up at the join as a static split did (paired runs on this VM, ResNet-18 2 threads: 7.50
+  // -> 6.14 ms and 7.18 -> 6.38 ms medians; tiles are independent, so the result is the same
+  // bits). Rows outermost, a grab is a row tile's column tiles, taken dynamically. Columns
+  // outermost, it is a run of neighbouring column tiles (with all their row tiles), as long as
+  // every thread still gets about 8 runs: single column tiles, taken in turn by the two cores,
+  // had them writing the two halves of the 64-byte lines where neighbouring 48-column tiles
+  // meet, and reading the overlapping input columns twice (the stem convolution, 2 threads:
+  // 0.47 -> 0.37 ms in runs of 8). The runs are handed out by kernels/affinity_schedule.hpp:
+  // each thread its own share of the columns first, then the other's leftovers; the layers
+  // before and after cut their columns the same way, so a core mostly reads what it wrote.
   const auto for_each_run = [&](int64_t run, const auto& body) {
     AffinitySchedule schedule((col_tiles + run - 1) / run, parallel ? threads : 1);
 #pragma omp parallel num_threads(threads) if (parallel)
@@ -263,10 +270,7 @@ void gemm_tiles(const PackedWeights& w, const RowOutputStage& s, const uint8_t* 
     if (buffer.size() < bytes) buffer.resize(bytes);
     uint8_t* panel = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t{63});
     interleave_rows_to_panel_avx512(rows.data(), source->depth, count, w.padded_depth, panel, 1);
-    const int64_t quads = w.padded_depth / 4;
-    own_quad_rows.resize(static_cast<size_t>(quads));
-    for (int64_t q = 0; q < quads; ++q) own_quad_rows[static_cast<size_t>(q)] = panel + q * 64;
-    return own_quad_rows.data();
+    return panel_quad_rows(own_quad_rows, panel, w.padded_depth / 4);
   };
   if (columns_outer && source != nullptr) {
     // Each run of (up to 4) column tiles is packed by the thread that computes it, into a panel
@@ -319,11 +323,9 @@ void gemm_tiles(const PackedWeights& w, const RowOutputStage& s, const uint8_t* 
 
 void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const uint8_t* panel, int64_t cols,
                        int8_t* out, int64_t row_stride, int threads) {
-  const int64_t quads = w.padded_depth / 4;
   thread_local std::vector<const uint8_t*> quad_rows;
-  quad_rows.resize(static_cast<size_t>(quads));
-  for (int64_t q = 0; q < quads; ++q) quad_rows[static_cast<size_t>(q)] = panel + q * 64;
-  gemm_tiles(w, s, quad_rows.data(), w.padded_depth * kColTile, cols, out, row_stride, threads);
+  gemm_tiles(w, s, panel_quad_rows(quad_rows, panel, w.padded_depth / 4), w.padded_depth * kColTile, cols, out,
+             row_stride, threads);
 }
 
 bool qgemm_pointwise_vnni(const PackedWeights& w, const RowOutputStage& s, const int8_t* const* rows, int64_t depth,
