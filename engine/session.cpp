@@ -1,6 +1,7 @@
 #include "engine/session.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "backends/npu_emu/npu_backend.hpp"
@@ -68,6 +69,12 @@ Session::Session(std::shared_ptr<const CompiledPlan> plan) : plan_(std::move(pla
     step_inputs_.push_back(std::move(inputs));
     step_outputs_.push_back(std::move(outputs));
   }
+  const auto& input_slots = plan_->input_slots();
+  input_readers_.resize(input_slots.size());
+  for (size_t s = 0; s < plan_->steps().size(); ++s)
+    for (size_t j = 0; j < plan_->steps()[s].inputs.size(); ++j)
+      for (size_t i = 0; i < input_slots.size(); ++i)
+        if (plan_->steps()[s].inputs[j] == input_slots[i]) input_readers_[i].emplace_back(s, j);
 }
 
 const ValueSlot& Session::input_info(size_t i) const {
@@ -110,7 +117,13 @@ void Session::run(const std::vector<TensorView>& inputs, const std::vector<Tenso
   for (size_t i = 0; i < inputs.size(); ++i) {
     check_input(i, inputs[i]);
     const ValueSlot& slot = input_info(i);
-    std::memcpy(slot_views_[static_cast<size_t>(input_slots[i])].data, inputs[i].data, slot.bytes);
+    // Read in place where the buffer is aligned like the arena's (resnet50's 602 KB input: a
+    // copy of ~40 us per run saved); else copied into the arena.
+    TensorView& view = slot_views_[static_cast<size_t>(input_slots[i])];
+    const bool aligned = reinterpret_cast<uintptr_t>(inputs[i].data) % 64 == 0;
+    view.data = aligned ? inputs[i].data : arena_.get() + slot.offset;
+    for (const auto& [step, input] : input_readers_[i]) step_inputs_[step][input].data = view.data;
+    if (!aligned) std::memcpy(view.data, inputs[i].data, slot.bytes);
   }
   execute();
   for (size_t i = 0; i < outputs.size(); ++i) {

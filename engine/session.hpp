@@ -3,6 +3,7 @@
 // shared with other sessions (one per thread).
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/compiled_plan.hpp"
@@ -43,7 +44,9 @@ class Session {
   // Inputs in the order of graph().inputs; shapes and dtypes must match exactly (the error names
   // the input, the expected and the given shape). Returns the outputs in graph order.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
-  // Zero-copy variant: writes outputs into caller-provided buffers of the right size.
+  // Zero-copy variant: writes outputs into caller-provided buffers of the right size, and reads
+  // inputs straight from the caller's buffers where they are 64-byte aligned (else from a copy);
+  // they must stay unchanged until run returns.
   void run(const std::vector<TensorView>& inputs, const std::vector<TensorView>& outputs);
 
   // Hooks are called around each node in insertion order; the session does not own them.
@@ -64,6 +67,9 @@ class Session {
   std::vector<TensorView> slot_views_;             // one per value slot, data bound to arena
   std::vector<std::vector<TensorView>> step_inputs_;
   std::vector<std::vector<TensorView>> step_outputs_;
+  // Per graph input, the step inputs that read it: a run points them at the caller's buffer
+  // instead of copying it into the arena.
+  std::vector<std::vector<std::pair<size_t, size_t>>> input_readers_;  // (step, input) pairs
   std::vector<ExecutionHook*> hooks_;
 };
 
