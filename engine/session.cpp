@@ -61,20 +61,25 @@ Session::Session(std::shared_ptr<const CompiledPlan> plan) : plan_(std::move(pla
     void* data = slot.constant ? const_cast<void*>(slot.constant->raw()) : arena_.get() + slot.offset;
     slot_views_.push_back(TensorView{data, slot.dtype, &slot.shape});
   }
-  // Views per step are fixed for the session's life: running allocates nothing.
+  // Which graph input a slot holds (-1: none), to note the step inputs that read each one.
+  std::vector<int> graph_input_of(plan_->slots().size(), -1);
+  for (size_t i = 0; i < plan_->input_slots().size(); ++i)
+    graph_input_of[static_cast<size_t>(plan_->input_slots()[i])] = static_cast<int>(i);
+  input_readers_.resize(plan_->input_slots().size());
+  // Views per step are fixed for the session's life (but for the inputs' data pointers): running
+  // allocates nothing.
   for (const PlanStep& step : plan_->steps()) {
     std::vector<TensorView> inputs, outputs;
-    for (int slot : step.inputs) inputs.push_back(slot < 0 ? TensorView{} : slot_views_[static_cast<size_t>(slot)]);
+    for (int slot : step.inputs) {
+      if (slot >= 0 && graph_input_of[static_cast<size_t>(slot)] >= 0)
+        input_readers_[static_cast<size_t>(graph_input_of[static_cast<size_t>(slot)])].emplace_back(
+            step_inputs_.size(), inputs.size());
+      inputs.push_back(slot < 0 ? TensorView{} : slot_views_[static_cast<size_t>(slot)]);
+    }
     for (int slot : step.outputs) outputs.push_back(slot < 0 ? TensorView{} : slot_views_[static_cast<size_t>(slot)]);
     step_inputs_.push_back(std::move(inputs));
     step_outputs_.push_back(std::move(outputs));
   }
-  const auto& input_slots = plan_->input_slots();
-  input_readers_.resize(input_slots.size());
-  for (size_t s = 0; s < plan_->steps().size(); ++s)
-    for (size_t j = 0; j < plan_->steps()[s].inputs.size(); ++j)
-      for (size_t i = 0; i < input_slots.size(); ++i)
-        if (plan_->steps()[s].inputs[j] == input_slots[i]) input_readers_[i].emplace_back(s, j);
 }
 
 const ValueSlot& Session::input_info(size_t i) const {

@@ -43,29 +43,31 @@ inline __m256 load8(const int8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 
+// A bit per lane of `x` that is zero.
+inline uint32_t zero_lanes(__m256i x) {
+  return static_cast<uint32_t>(
+      _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(x, _mm256_setzero_si256()))));
+}
+
 // 32 elements; returns the lanes to take from the table.
 template <bool Broadcast>
 __attribute__((always_inline)) inline uint32_t block32(const int8_t* a, const int8_t* b, __m256 b_broadcast_term,
                                                        const Constants& c, int8_t* out) {
-  __m256i y[4], tie_bits[4], v[4];
+  __m256i tie_bits[4], v[4];
 #pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) {
     const __m256 b_term = Broadcast ? b_broadcast_term : _mm256_fmadd_ps(load8(b + 8 * k), c.b_coefficient, c.offset);
-    y[k] = _mm256_cvtps_epi32(_mm256_fmadd_ps(load8(a + 8 * k), c.a_coefficient, b_term));
-    tie_bits[k] = _mm256_and_si256(y[k], c.tie_bits);  // zero: Y mod 4096 in the tie window
-    v[k] = _mm256_srai_epi32(y[k], 12);
+    const __m256i y = _mm256_cvtps_epi32(_mm256_fmadd_ps(load8(a + 8 * k), c.a_coefficient, b_term));
+    tie_bits[k] = _mm256_and_si256(y, c.tie_bits);  // zero: Y mod 4096 in the tie window
+    v[k] = _mm256_srai_epi32(y, 12);
   }
   // Whether any of the 32 lanes is near a tie, in one test (a few blocks in a hundred are):
   // the lanes themselves are only sorted out then.
   const __m256i least = _mm256_min_epu32(_mm256_min_epu32(tie_bits[0], tie_bits[1]),
                                          _mm256_min_epu32(tie_bits[2], tie_bits[3]));
   uint32_t near_tie = 0;
-  if (__builtin_expect(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(least, _mm256_setzero_si256()))) != 0, 0)) {
-    for (int k = 0; k < 4; ++k) {
-      const __m256i tie = _mm256_cmpeq_epi32(tie_bits[k], _mm256_setzero_si256());
-      near_tie |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(tie))) << (8 * k);
-    }
-  }
+  if (__builtin_expect(zero_lanes(least) != 0, 0))
+    for (int k = 0; k < 4; ++k) near_tie |= zero_lanes(tie_bits[k]) << (8 * k);
   // Saturating packs (the int8 clamp) interleave 4-value groups per 128-bit lane; the permute
   // restores the order.
   __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));

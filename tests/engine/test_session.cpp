@@ -94,46 +94,6 @@ TEST(SessionRun, ZeroCopyVariant) {
   OCTET_EXPECT_CONTAINS(error_message([&] { session.run({inputs[0].view()}, {}); }), "output");
 }
 
-Graph three_outputs();
-void check_three_outputs(const std::vector<Tensor>& out, const Tensor& x);
-
-// Aligned inputs are read in place, others copied: the same results either way, a later run
-// reads its own buffer (not the one the previous run pointed the plan at), and an input that is
-// also a graph output is returned whole from either kind of buffer.
-TEST(SessionRun, ZeroCopyInputsAlignedOrNot) {
-  Model model = Model::from_graph(small_cnn());
-  Session session(model);
-  const auto first = random_inputs(4), second = random_inputs(5);
-  const auto expected_first = session.run(first), expected_second = session.run(second);
-  const Shape& shape = session.input_info(0).shape;
-  const size_t count = static_cast<size_t>(shape_elements(shape));
-  std::vector<float> unaligned_storage(count + 16);
-  float* unaligned = unaligned_storage.data() + 1;
-  if (reinterpret_cast<uintptr_t>(unaligned) % 64 == 0) ++unaligned;
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(first[0].raw()) % 64, 0u);  // Tensor storage is aligned
-  Tensor out(DType::f32, {1, 5});
-  for (int round = 0; round < 2; ++round) {
-    session.run({first[0].view()}, {out.view()});  // in place
-    test::expect_identical(out, expected_first[0], "aligned");
-    std::memcpy(unaligned, second[0].data<float>(), count * sizeof(float));
-    session.run({TensorView{unaligned, DType::f32, &shape}}, {out.view()});  // copied
-    test::expect_identical(out, expected_second[0], "unaligned");
-    session.run({second[0].view()}, {out.view()});
-    test::expect_identical(out, expected_second[0], "aligned, after another buffer");
-  }
-  Model passthrough = Model::from_graph(three_outputs());
-  Session pass(passthrough);
-  const Tensor x = test::float_tensor({2, 3}, {-1, 2, -3, 4, 0, 0.5f});
-  check_three_outputs(test::run_session(pass, {x}), x);
-  std::vector<float> shifted(6 + 16);
-  float* odd = shifted.data() + (reinterpret_cast<uintptr_t>(shifted.data()) % 64 == 0 ? 1 : 0);
-  std::memcpy(odd, x.data<float>(), 6 * sizeof(float));
-  std::vector<Tensor> outputs;
-  for (size_t i = 0; i < 3; ++i) outputs.emplace_back(pass.output_info(i).dtype, pass.output_info(i).shape);
-  pass.run({TensorView{odd, DType::f32, &x.shape()}}, {outputs[0].view(), outputs[1].view(), outputs[2].view()});
-  check_three_outputs(outputs, x);
-}
-
 Graph three_outputs() {
   GraphBuilder b("outputs", 6);
   b.input("x", {2, 3});
@@ -158,6 +118,47 @@ TEST(SessionRun, IntermediateValueAndInputAsGraphOutputs) {
   Session session(model);
   const Tensor x = test::float_tensor({2, 3}, {-1, 2, -3, 4, 0, 0.5f});
   check_three_outputs(test::run_session(session, {x}), x);  // zero-copy overload
+}
+
+// A place in `storage` (at least 2 floats longer than needed) that is not 64-byte aligned.
+float* misaligned(std::vector<float>& storage) {
+  return storage.data() + (reinterpret_cast<uintptr_t>(storage.data()) % 64 == 0 ? 1 : 0);
+}
+
+// Aligned inputs are read in place, others copied: the same results either way, a later run
+// reads its own buffer (not the one the previous run pointed the plan at), and an input that is
+// also a graph output is returned whole from either kind of buffer.
+TEST(SessionRun, ZeroCopyInputsAlignedOrNot) {
+  Model model = Model::from_graph(small_cnn());
+  Session session(model);
+  const auto first = random_inputs(4), second = random_inputs(5);
+  const auto expected_first = session.run(first), expected_second = session.run(second);
+  const Shape& shape = session.input_info(0).shape;
+  const size_t count = static_cast<size_t>(shape_elements(shape));
+  std::vector<float> unaligned_storage(count + 16);
+  float* unaligned = misaligned(unaligned_storage);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(first[0].raw()) % 64, 0u);  // Tensor storage is aligned
+  Tensor out(DType::f32, {1, 5});
+  for (int round = 0; round < 2; ++round) {
+    session.run({first[0].view()}, {out.view()});  // in place
+    test::expect_identical(out, expected_first[0], "aligned");
+    std::memcpy(unaligned, second[0].data<float>(), count * sizeof(float));
+    session.run({TensorView{unaligned, DType::f32, &shape}}, {out.view()});  // copied
+    test::expect_identical(out, expected_second[0], "unaligned");
+    session.run({second[0].view()}, {out.view()});
+    test::expect_identical(out, expected_second[0], "aligned, after another buffer");
+  }
+  Model passthrough = Model::from_graph(three_outputs());
+  Session pass(passthrough);
+  const Tensor x = test::float_tensor({2, 3}, {-1, 2, -3, 4, 0, 0.5f});
+  check_three_outputs(test::run_session(pass, {x}), x);
+  std::vector<float> shifted(6 + 16);
+  float* odd = misaligned(shifted);
+  std::memcpy(odd, x.data<float>(), 6 * sizeof(float));
+  std::vector<Tensor> outputs;
+  for (size_t i = 0; i < 3; ++i) outputs.emplace_back(pass.output_info(i).dtype, pass.output_info(i).shape);
+  pass.run({TensorView{odd, DType::f32, &x.shape()}}, {outputs[0].view(), outputs[1].view(), outputs[2].view()});
+  check_three_outputs(outputs, x);
 }
 
 TEST(SessionRun, MultipleOutputsThroughTensorOverload) {
