@@ -9,7 +9,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   libflatbuffers-dev flatbuffers-compiler
   libcli11-dev nlohmann-json3-dev zlib1g-dev
-  libdnnl-dev libxsimd-dev libgemmlowp-dev
+  libdnnl-dev ocl-icd-opencl-dev libxsimd-dev libgemmlowp-dev  # dnnl-config.cmake finds OpenCL (a Recommends of libdnnl-dev)
   dataset-fashion-mnist
   g++-aarch64-linux-gnu qemu-user
   chromium  # headless, for the test of octet profile's HTML report
