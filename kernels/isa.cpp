@@ -59,6 +59,18 @@ Isa resolve() {
 
 }  // namespace
 
+bool cpu_loads_three_per_cycle() {
+#if defined(__x86_64__)
+  static const bool three = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avxvnni") != 0;
+  }();
+  return three;
+#else
+  return false;
+#endif
+}
+
 uint32_t available_isas() {
   static const uint32_t isas = detect();
   return isas;

@@ -24,4 +24,10 @@ const char* isa_name(Isa isa);
 // Re-reads OCTET_ISA (tests switch paths within one process).
 void reset_active_isa();
 
+// Whether this core issues three loads per cycle: Intel's Golden Cove and later (Sapphire Rapids,
+// Alder Lake's P cores), recognised by AVX-VNNI, which arrived with them; Ice Lake and other
+// AVX-512-VNNI cores before them issue two. A tuning fact, not a path: kernels that issue about
+// one load per vpdpbusd are bound by loads on two-port cores.
+bool cpu_loads_three_per_cycle();
+
 }  // namespace octet::kernels

@@ -12,6 +12,7 @@
 #include "kernels/avx512/panel_interleave_avx512.hpp"
 #include "kernels/avx512/qgemm_channel_lanes_vnni.hpp"
 #include "kernels/avx512/qgemm_s8_avx512_vnni.hpp"
+#include "kernels/isa.hpp"
 #include "kernels/phase_planes_s8.hpp"
 #include "kernels/ref/window_columns.hpp"
 
@@ -131,12 +132,17 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, b
   return p;
 }
 
-bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols) {
+bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, bool three_loads_per_cycle) {
+  // Two loads per cycle: a 12-column channel-lane tile issues 26 loads per 24 vpdpbusd and
+  // waits on them (Ice Lake server, resnet50 one thread, paired runs: its 14x14 3x3 layers 17%
+  // faster on the column tiles, its 7x7 stage 2%).
+  if (!three_loads_per_cycle) return false;
   // At most 4 column blocks: the column tiles then run as 2 + 2 (one weight broadcast per two
   // vpdpbusd) and compute the extended columns too (63 for a 7x7 map). Up to 256 columns, the
-  // channel-lane tiles win once the column tiles' waste passes ~10% (measured, one thread: a
-  // 3x3 256-channel convolution on 14x14, 0.403 -> 0.374 ms); below it they lose (a 1x1 on
-  // 14x14, 208 columns for 196: 0.202 -> 0.208 ms), and on large maps they lose by far.
+  // channel-lane tiles win once the column tiles' waste passes ~10% (measured on Sapphire
+  // Rapids, one thread: a 3x3 256-channel convolution on 14x14, 0.403 -> 0.374 ms); below it
+  // they lose (a 1x1 on 14x14, 208 columns for 196: 0.202 -> 0.208 ms), and on large maps they
+  // lose by far.
   if (cols <= 4 * kColTile) return true;
   return cols <= 256 && round_up(computed_cols, kColTile) * 10 > cols * 11;
 }
@@ -146,7 +152,8 @@ PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int
   const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
   const bool channel_lanes = tiles == VnniTiles::channel_lanes ||
-                             (tiles == VnniTiles::by_shape && vnni_channel_lanes_suit(s.out_h * s.out_w, conv_panel_columns(s)));
+                             (tiles == VnniTiles::by_shape &&
+                              vnni_channel_lanes_suit(s.out_h * s.out_w, conv_panel_columns(s), cpu_loads_three_per_cycle()));
   if (!vnni || pointwise)
     return pack_weights(weights, rows, s.in_channels / s.groups * s.kernel_h * s.kernel_w, vnni, channel_lanes);
   const std::vector<int8_t> reordered = reorder_weights_to_channel_quads(s, weights, rows);
