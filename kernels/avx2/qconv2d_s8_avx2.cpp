@@ -133,18 +133,17 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, b
 }
 
 bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, bool three_loads_per_cycle) {
-  // Two loads per cycle: a 12-column channel-lane tile issues 26 loads per 24 vpdpbusd and
-  // waits on them (Ice Lake server, resnet50 one thread, paired runs: its 14x14 3x3 layers 17%
-  // faster on the column tiles, its 7x7 stage 2%).
-  if (!three_loads_per_cycle) return false;
   // At most 4 column blocks: the column tiles then run as 2 + 2 (one weight broadcast per two
-  // vpdpbusd) and compute the extended columns too (63 for a 7x7 map). Up to 256 columns, the
-  // channel-lane tiles win once the column tiles' waste passes ~10% (measured on Sapphire
-  // Rapids, one thread: a 3x3 256-channel convolution on 14x14, 0.403 -> 0.374 ms); below it
-  // they lose (a 1x1 on 14x14, 208 columns for 196: 0.202 -> 0.208 ms), and on large maps they
-  // lose by far.
+  // vpdpbusd) and compute the extended columns too (63 for a 7x7 map).
   if (cols <= 4 * kColTile) return true;
-  return cols <= 256 && round_up(computed_cols, kColTile) * 10 > cols * 11;
+  // Up to 256 columns, on a core that issues three loads per cycle, the channel-lane tiles win
+  // once the column tiles' waste passes ~10% (measured on Sapphire Rapids, one thread: a 3x3
+  // 256-channel convolution on 14x14, 0.403 -> 0.374 ms); below it they lose (a 1x1 on 14x14,
+  // 208 columns for 196: 0.202 -> 0.208 ms), and on large maps they lose by far. With two
+  // loads per cycle their 12-column tiles (26 loads per 24 vpdpbusd) wait on loads: on Ice Lake
+  // server, resnet50's 14x14 3x3 layers ran 17% (one thread) and 22% (two) faster on the column
+  // tiles in paired runs. Its 7x7 stage, above, came out even either way (0.98-1.05x).
+  return three_loads_per_cycle && cols <= 256 && round_up(computed_cols, kColTile) * 10 > cols * 11;
 }
 
 PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int64_t rows, bool vnni,

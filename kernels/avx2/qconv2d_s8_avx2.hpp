@@ -49,12 +49,11 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, b
 // Whether a VNNI GEMM of `cols` outputs per channel runs faster on the channel-lane tiles
 // (output channels in the lanes, kernels/avx512/qgemm_channel_lanes_vnni.hpp) than on the
 // column tiles (16 columns per register), which compute `computed_cols` columns instead (a
-// convolution's extended columns; cols for a plain GEMM). The channel-lane tiles load each
-// column's activations by a broadcast of their own, about one load per vpdpbusd: on a core
-// that issues three loads per cycle (kernels/isa.hpp) they win for narrow outputs, such as
-// ResNet's 7x7 maps, and for small maps where the column tiles would waste more than a tenth
-// of their work on extended and padding columns (a 3x3 convolution on a 14x14 map: 224 for
-// 196); on a two-load core they never do.
+// convolution's extended columns; cols for a plain GEMM): true for narrow outputs, such as
+// ResNet's 7x7 maps, and, on a core that issues three loads per cycle (kernels/isa.hpp), for
+// small maps where the column tiles would waste more than a tenth of their work on extended
+// and padding columns (a 3x3 convolution on a 14x14 map: 224 for 196). The channel-lane tiles
+// load each column's activations by a broadcast of their own, about one load per vpdpbusd.
 bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, bool three_loads_per_cycle);
 
 // Which VNNI tiles a convolution's weights are packed for: chosen from the output size and the

@@ -489,16 +489,17 @@ TEST(ElementwiseAvx2, QAddTableGatherMatchesTheScalarLookup) {
 
 }  // namespace
 
-// The tile choice by shape: the channel-lane tiles for narrow outputs and for small maps whose
-// column tiles would waste over a tenth of their work, but only on a core that issues three
-// loads per cycle.
+// The tile choice by shape: the channel-lane tiles for narrow outputs, and for small maps whose
+// column tiles would waste over a tenth of their work only on a core that issues three loads
+// per cycle.
 TEST(QConvAvx2, ChannelLaneTilesChosenByShapeAndLoadPorts) {
-  // ResNet's 7x7 maps (49 columns, 63 extended) and a 3x3 on 14x14 (196 columns, 224 extended).
+  // ResNet's 7x7 maps (49 columns, 63 extended): on every core.
   EXPECT_TRUE(avx2::vnni_channel_lanes_suit(49, 63, true));
+  EXPECT_TRUE(avx2::vnni_channel_lanes_suit(49, 63, false));
+  // A 3x3 on 14x14 (196 columns, 224 extended): only with three loads per cycle.
   EXPECT_TRUE(avx2::vnni_channel_lanes_suit(196, 224, true));
-  EXPECT_FALSE(avx2::vnni_channel_lanes_suit(49, 63, false));
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 224, false));
-  // A 1x1 on 14x14 (208 computed for 196: under a tenth wasted) and a large map.
+  // A 1x1 on 14x14 (208 computed for 196: under a tenth wasted) and a large map: never.
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 196, true));
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(3136, 3248, true));
 }
