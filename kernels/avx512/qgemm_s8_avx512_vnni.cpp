@@ -331,8 +331,12 @@ void qgemm_packed_vnni(const PackedWeights& w, const RowOutputStage& s, const ui
 bool qgemm_pointwise_vnni(const PackedWeights& w, const RowOutputStage& s, const int8_t* const* rows, int64_t depth,
                           int64_t cols, int8_t* out, int64_t row_stride, int threads) {
   // One thread has no other core to keep the panel from, and packs long rows faster as one
-  // stream (the K = 64 layers of resnet50 were ~3% slower packed by runs).
-  if (threads < 2) return false;
+  // stream (the K = 64 layers of resnet50 were ~3% slower packed by runs), unless the panel is
+  // large: with its input it then outgrows a 1.25 MB L2 (Ice Lake server), and the tiles read
+  // it back from L3 (resnet50's 56x56 K = 256 layers, one thread, paired runs there: 18%
+  // faster packed by runs; K = 64 and 128, and 512 on 28x28, 1-2% slower or even).
+  constexpr int64_t kPanelBytesPackedByRuns = int64_t{512} << 10;
+  if (threads < 2 && w.padded_depth * cols < kPanelBytesPackedByRuns) return false;
   const RowSource source{rows, depth};
   gemm_tiles(w, s, nullptr, w.padded_depth * kColTile, cols, out, row_stride, threads, nullptr, &source);
   return true;

@@ -21,7 +21,7 @@ void qgemm_packed_vnni(const avx2::PackedWeights& weights, const avx2::RowOutput
 // `cols` values each, k < depth; the packed weights' padding reads zero), on several threads:
 // every thread packs the panel it reads itself (each run of column tiles it takes or, with
 // more weight rows than columns, the whole panel). Returns false, doing nothing, for one
-// thread: the caller packs the panel once.
+// thread and a panel under 512 KB: the caller packs the panel once.
 bool qgemm_pointwise_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage,
                           const int8_t* const* rows, int64_t depth, int64_t cols, int8_t* out, int64_t row_stride,
                           int threads);

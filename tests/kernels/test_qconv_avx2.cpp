@@ -177,6 +177,15 @@ TEST(QConvAvx2, PointwiseColumnRunsOnSeveralThreads) {
   }
 }
 
+// One thread packs a pointwise convolution's panel by runs of column tiles too once the panel
+// reaches 512 KB: depths not a multiple of 4, columns ending mid-block (45 x 47 = 2115).
+TEST(QConvAvx2, PointwiseLargePanelPackedByRunsOnOneThread) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(37);
+  check({{1, 258, 45, 47, 40, 45, 47, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::random, 7, -5, 1}, rng);
+  check({{1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 127, Values::all_min, -128, 127, 1}, rng);
+}
+
 // Maps whose extended rows are 16 columns or wider: the VNNI column tiles store only the kept
 // columns, straight into the output rows (a tile's 48 columns then touch up to 4 rows), so
 // every row width from 16 to past a tile's width, row starts at every offset, partial tiles.
