@@ -107,7 +107,9 @@ struct OctetProblem {
     const std::vector<int8_t> w = random_vector<int8_t>(static_cast<size_t>(s.n * s.k), -weight_max, weight_max, 1);
     // As the cpu backend packs a convolution of s.m output pixels: narrow outputs on the
     // channel-lane tiles (the matrix-vector path keeps its own layout).
-    weights = avx2::pack_weights(w.data(), s.n, s.k, vnni, s.m > 1 && avx2::vnni_channel_lanes_suit(s.m, s.m, octet::kernels::cpu_loads_three_per_cycle()));
+    const bool lanes =
+        s.m > 1 && avx2::vnni_channel_lanes_suit(s.m, s.m, octet::kernels::cpu_loads_three_per_cycle());
+    weights = avx2::pack_weights(w.data(), s.n, s.k, vnni, lanes);
     bias = random_vector<int32_t>(static_cast<size_t>(s.n), -5000, 5000, 2);
     multipliers.assign(static_cast<size_t>(s.n), octet::kernels::QuantizedMultiplier{1 << 30, -10});
     const octet::kernels::QuantizedOutputStage stage{bias.data(), multipliers.data(), true, -3, -128, 127};
