@@ -150,9 +150,10 @@ PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int
                                 VnniTiles tiles) {
   const bool pointwise = s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                          s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
-  const bool channel_lanes = tiles == VnniTiles::channel_lanes ||
-                             (tiles == VnniTiles::by_shape &&
-                              vnni_channel_lanes_suit(s.out_h * s.out_w, conv_panel_columns(s), cpu_loads_three_per_cycle()));
+  const bool channel_lanes =
+      tiles == VnniTiles::channel_lanes ||
+      (tiles == VnniTiles::by_shape &&
+       vnni_channel_lanes_suit(s.out_h * s.out_w, conv_panel_columns(s), cpu_loads_three_per_cycle()));
   if (!vnni || pointwise)
     return pack_weights(weights, rows, s.in_channels / s.groups * s.kernel_h * s.kernel_w, vnni, channel_lanes);
   const std::vector<int8_t> reordered = reorder_weights_to_channel_quads(s, weights, rows);

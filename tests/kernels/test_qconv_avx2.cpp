@@ -512,3 +512,14 @@ TEST(QConvAvx2, ChannelLaneTilesChosenByShapeAndLoadPorts) {
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 196, true));
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(3136, 3248, true));
 }
+
+// The load-port fact the choice reads: AVX-VNNI marks the three-load cores, on every call alike.
+TEST(QConvAvx2, ThreeLoadsPerCycleFollowsAvxVnni) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  EXPECT_EQ(cpu_loads_three_per_cycle(), __builtin_cpu_supports("avxvnni") != 0);
+#else
+  EXPECT_FALSE(cpu_loads_three_per_cycle());
+#endif
+  EXPECT_EQ(cpu_loads_three_per_cycle(), cpu_loads_three_per_cycle());
+}
