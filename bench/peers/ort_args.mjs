@@ -38,7 +38,8 @@ export function fail(message) {
 
 // CPU execution provider, `threads` intra-op threads, one inter-op thread, sequential
 // execution, all graph optimizations (ORT fuses the QDQ groups into QLinearConv etc. there).
-export async function createSession(model, threads) {
+// `extra`: further session options (ort_profile.mjs turns profiling on).
+export async function createSession(model, threads, extra = {}) {
   return ort.InferenceSession.create(model, {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
@@ -46,6 +47,7 @@ export async function createSession(model, threads) {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    ...extra,
   });
 }
 
@@ -67,4 +69,16 @@ export function uniformRandom(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+// One feed per float input, uniform [0, 1) from seed 1 (as `octet bench`).
+export function randomFeeds(session) {
+  const random = uniformRandom(1);
+  const feeds = {};
+  for (const {name, shape} of inputShapes(session)) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; ++i) data[i] = random();
+    feeds[name] = new ort.Tensor('float32', data, shape);
+  }
+  return feeds;
 }

@@ -4,7 +4,7 @@
 // Inputs are uniform [0, 1) from a fixed seed (as octet bench). Each timed run is one
 // session.run() awaited, so it includes onnxruntime-node's per-call overhead (a setImmediate
 // hop and tensor wrapping, some microseconds).
-import {createSession, fail, inputShapes, ort, parseArgs, uniformRandom} from './ort_args.mjs';
+import {createSession, fail, ort, parseArgs, randomFeeds} from './ort_args.mjs';
 
 const usage = 'usage: node ort_bench.mjs MODEL.onnx [--threads N] [--iters N] [--warmup N]';
 const args = parseArgs(process.argv.slice(2), {threads: 1, iters: 50, warmup: 5}, usage);
@@ -18,13 +18,7 @@ try {
 } catch (error) {
   fail(`cannot load '${model}': ${String(error.message ?? error).split('\n')[0]}`);
 }
-const random = uniformRandom(1);
-const feeds = {};
-for (const {name, shape} of inputShapes(session)) {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; ++i) data[i] = random();
-  feeds[name] = new ort.Tensor('float32', data, shape);
-}
+const feeds = randomFeeds(session);
 for (let i = 0; i < args.warmup; ++i) await session.run(feeds);
 const ms = [];
 for (let i = 0; i < args.iters; ++i) {
