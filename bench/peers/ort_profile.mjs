@@ -33,11 +33,11 @@ await session.release();
 const directory = dirname(args.out), stem = basename(args.out) + '_';
 const written = readdirSync(directory)
   .filter((name) => name.startsWith(stem) && name.endsWith('.json'))
-  .map((name) => join(directory, name))
-  .filter((path) => statSync(path).mtimeMs >= started - 1000)
-  .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  .map((name) => ({path: join(directory, name), time: statSync(join(directory, name)).mtimeMs}))
+  .filter(({time}) => time >= started - 1000)
+  .sort((a, b) => b.time - a.time);
 if (written.length === 0) fail(`ONNX Runtime wrote no profile named ${args.out}_*.json`);
-const file = written[0];
+const file = written[0].path;
 
 // Node events are '<node>_kernel_time' with a duration in microseconds; the warm-up runs come
 // first in the trace, so each node keeps its last --iters durations.
