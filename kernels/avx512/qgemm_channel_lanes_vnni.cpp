@@ -16,9 +16,14 @@ namespace {
 using avx2::PackedWeights;
 using avx2::RowOutputStage;
 
-constexpr int64_t kLanes = 16;     // output channels per register
-constexpr int kMaxBlocks = 2;      // 32 channels per tile
-constexpr int kMaxColumns = 12;    // 24 accumulators + 2 weight registers + the broadcast
+constexpr int64_t kLanes = 16;  // output channels per register
+// Two tile shapes, each 24 accumulators + its weight registers + the broadcast: 12 columns x 2
+// blocks (32 channels) and 6 columns x 4 blocks (64 channels). Per K quad the first loads 2
+// weight registers and 12 broadcasts (and 12 offsets) for 24 vpdpbusd; the second 4 and 6 (and
+// 6): 17 loads where the first needs 26, which a core with two load ports per cycle feels.
+constexpr int kNarrowBlocks = 2, kNarrowColumns = 12;
+constexpr int kWideBlocks = 4, kWideColumns = 6;
+constexpr int kTileAccumulators = 24;
 
 // Rows of the 16 x 16 byte matrix whose columns are in[0..16): out[r] = row r. Four rounds of
 // unpacks, each doubling the run of one row's bytes (2, 4, 8, 16).
@@ -69,7 +74,7 @@ inline void store_block(const __m512i (&acc)[Columns], const RowOutputStage& s, 
   for (int64_t r = 0; r < live; ++r) _mm_mask_storeu_epi8(out + r * row_stride, keep, channel_rows[r]);
 }
 
-// Columns (up to 12, consecutive in the output) x Blocks * 16 channels over K quads
+// Columns (up to 12 with 2 blocks, 6 with 4; consecutive in the output) x Blocks * 16 channels over K quads
 // [q_begin, q_end). The accumulators start from the bias (first chunk of K) or from `partial`,
 // and end in `partial` or, after the last chunk, requantized in `out`.
 template <int Columns, int Blocks>
@@ -79,7 +84,7 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
   const int64_t quads = w.padded_depth / 4;
   const int8_t* wp = w.data.data() + block * quads * 64;
   __m512i acc[Blocks][Columns];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int b = 0; b < Blocks; ++b) {
     const __m512i bias = _mm512_loadu_si512(reinterpret_cast<const void*>(s.bias.data() + (block + b) * kLanes));
 #pragma GCC unroll 12
@@ -93,11 +98,11 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
   for (int64_t q = q_begin; q < q_end; ++q) {
     const uint8_t* base = quad_rows[q];
     __m512i weights[Blocks];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int b = 0; b < Blocks; ++b)
       weights[b] = _mm512_loadu_si512(reinterpret_cast<const void*>(wp + (b * quads + q) * 64));
     if (prefetch != nullptr)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int b = 0; b < Blocks; ++b)
         _mm_prefetch(reinterpret_cast<const char*>(prefetch + (b * quads + q - q_begin) * 64), _MM_HINT_T1);
 #pragma GCC unroll 12
@@ -105,19 +110,19 @@ void tile(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const*
       int32_t quad;
       std::memcpy(&quad, base + offset[c], 4);
       const __m512i a = _mm512_set1_epi32(quad);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int b = 0; b < Blocks; ++b) acc[b][c] = _mm512_dpbusd_epi32(acc[b][c], a, weights[b]);
     }
   }
   if (q_end < quads) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int b = 0; b < Blocks; ++b)
 #pragma GCC unroll 12
       for (int c = 0; c < Columns; ++c)
         _mm512_storeu_si512(reinterpret_cast<void*>(partial + (b * Columns + c) * kLanes), acc[b][c]);
     return;
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int b = 0; b < Blocks; ++b) {
     const int64_t row0 = (block + b) * kLanes;
     if (row0 >= w.rows) break;
@@ -132,51 +137,72 @@ template <int Blocks, int... Columns>
 constexpr std::array<TileFn, sizeof...(Columns)> tiles_of(std::integer_sequence<int, Columns...>) {
   return {tile<Columns + 1, Blocks>...};
 }
-// tile_for[blocks - 1][columns - 1]
-const std::array<TileFn, kMaxColumns> tile_for[kMaxBlocks] = {
-    tiles_of<1>(std::make_integer_sequence<int, kMaxColumns>{}),
-    tiles_of<2>(std::make_integer_sequence<int, kMaxColumns>{})};
+// narrow_tile_for[blocks - 1][columns - 1], wide_tile_for likewise (fewer blocks: the last row
+// tile of a row count that is not a multiple of the tile's).
+const std::array<TileFn, kNarrowColumns> narrow_tile_for[kNarrowBlocks] = {
+    tiles_of<1>(std::make_integer_sequence<int, kNarrowColumns>{}),
+    tiles_of<2>(std::make_integer_sequence<int, kNarrowColumns>{})};
+const std::array<TileFn, kWideColumns> wide_tile_for[kWideBlocks] = {
+    tiles_of<1>(std::make_integer_sequence<int, kWideColumns>{}),
+    tiles_of<2>(std::make_integer_sequence<int, kWideColumns>{}),
+    tiles_of<3>(std::make_integer_sequence<int, kWideColumns>{}),
+    tiles_of<4>(std::make_integer_sequence<int, kWideColumns>{})};
 
-// K quads per chunk: one row tile's chunk of weights (2 x 16 rows x 4 bytes x 128 = 16 KB) and
-// the activations it meets stay in L1 while every column tile passes over them.
-constexpr int64_t kChunkQuads = 128;
+// K quads per chunk: one row tile's chunk of weights (16 KB: 2 blocks x 16 rows x 4 bytes x 128
+// quads, or 4 blocks x 64 quads) and the activations it meets stay in L1 while every column
+// tile passes over them.
+constexpr int64_t kChunkWeightBytes = 16 * 1024;
 
 }  // namespace
+
+int64_t channel_lane_tile_rows(int64_t rows, int threads) {
+  const int64_t blocks = (rows + kLanes - 1) / kLanes;
+  // Threads split row tiles: with more than one, at least two wide tiles each, or the narrow
+  // tiles' finer split balances better.
+  const bool wide = blocks >= kWideBlocks && (threads <= 1 || blocks >= 2 * kWideBlocks * threads);
+  return (wide ? kWideBlocks : kNarrowBlocks) * kLanes;
+}
 
 void qgemm_channel_lanes_vnni(const PackedWeights& w, const RowOutputStage& s, const uint8_t* const* quad_rows,
                               const int64_t* column_offsets, int64_t cols, int8_t* out, int64_t row_stride,
                               int threads) {
   if (cols <= 0) return;
   const int64_t blocks = w.padded_rows / kLanes;
-  const int64_t row_tiles = (blocks + kMaxBlocks - 1) / kMaxBlocks;
+  const int64_t tile_blocks_max = channel_lane_tile_rows(w.rows, threads) / kLanes;
+  const bool wide = tile_blocks_max == kWideBlocks;
+  const int64_t max_columns = wide ? kWideColumns : kNarrowColumns;
+  const int64_t chunk_quads = kChunkWeightBytes / (tile_blocks_max * kLanes * 4);
+  const int64_t row_tiles = (blocks + tile_blocks_max - 1) / tile_blocks_max;
   // Columns split evenly (49 = 10 + 10 + 10 + 10 + 9): every tile near the widest.
-  const int64_t col_tiles = (cols + kMaxColumns - 1) / kMaxColumns;
+  const int64_t col_tiles = (cols + max_columns - 1) / max_columns;
   const int64_t narrow = cols / col_tiles, wide_tiles = cols % col_tiles;
   const bool parallel = threads > 1 && row_tiles >= 2 && w.padded_rows * w.padded_depth * cols >= (1 << 18);
   const int64_t quads = w.padded_depth / 4;
+  constexpr int64_t kPartialValues = kTileAccumulators * kLanes;
   // Row tiles split across threads, dynamically (one per grab). Within one, K in chunks, and
   // every column tile over each chunk: the tile's weights are read from L2 once, not once per
   // column tile; the accumulators wait in `partial` between chunks.
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (parallel)
   for (int64_t rt = 0; rt < row_tiles; ++rt) {
     thread_local std::vector<int32_t> partial;
-    partial.resize(static_cast<size_t>(col_tiles * kMaxBlocks * kMaxColumns * kLanes));
-    const int64_t block = rt * kMaxBlocks, tile_blocks = std::min<int64_t>(kMaxBlocks, blocks - block);
-    for (int64_t q = 0; q < quads; q += kChunkQuads) {
-      const int64_t q_end = std::min(quads, q + kChunkQuads);
+    partial.resize(static_cast<size_t>(col_tiles * kPartialValues));
+    const int64_t block = rt * tile_blocks_max, tile_blocks = std::min<int64_t>(tile_blocks_max, blocks - block);
+    for (int64_t q = 0; q < quads; q += chunk_quads) {
+      const int64_t q_end = std::min(quads, q + chunk_quads);
       // The first column tile asks for the weights of the chunk that comes next (this row tile's
       // next K chunk, or the next row tile's first): cold weights come from L3 or memory, and
       // the load would otherwise stall the first pass over every chunk.
       const int8_t* next = nullptr;
       if (q_end < quads)
         next = w.data.data() + (block * quads + q_end) * 64;
-      else if (block + kMaxBlocks < blocks)
-        next = w.data.data() + (block + kMaxBlocks) * quads * 64;
+      else if (block + tile_blocks_max < blocks)
+        next = w.data.data() + (block + tile_blocks_max) * quads * 64;
       for (int64_t ct = 0; ct < col_tiles; ++ct) {
         const int64_t col = ct * narrow + std::min(ct, wide_tiles), width = narrow + (ct < wide_tiles ? 1 : 0);
-        tile_for[tile_blocks - 1][static_cast<size_t>(width - 1)](
-            w, s, quad_rows, column_offsets + col, block, q, q_end, partial.data() + ct * kMaxBlocks * kMaxColumns * kLanes,
-            out + col, row_stride, ct == 0 ? next : nullptr);
+        const size_t b = static_cast<size_t>(tile_blocks - 1), c = static_cast<size_t>(width - 1);
+        (wide ? wide_tile_for[b][c] : narrow_tile_for[b][c])(w, s, quad_rows, column_offsets + col, block, q, q_end,
+                                                             partial.data() + ct * kPartialValues, out + col,
+                                                             row_stride, ct == 0 ? next : nullptr);
       }
     }
   }

@@ -17,10 +17,17 @@ namespace octet::kernels::avx512 {
 
 // out[row * row_stride + col] for every row of `weights` (packed with channel_lanes) and col in
 // [0, cols), requantized by `stage`. The u8 activations of column col for K quad q are the 4
-// bytes at quad_rows[q] + column_offsets[col]. Tiles of up to 12 columns x 32 rows; threads split
-// tiles, each output is computed by one thread in a fixed order.
+// bytes at quad_rows[q] + column_offsets[col]. Tiles of channel_lane_tile_rows(rows, threads)
+// rows; threads split row tiles, each output is computed by one thread in a fixed order, and the
+// results do not depend on the tile shape.
 void qgemm_channel_lanes_vnni(const avx2::PackedWeights& weights, const avx2::RowOutputStage& stage,
                               const uint8_t* const* quad_rows, const int64_t* column_offsets, int64_t cols,
                               int8_t* out, int64_t row_stride, int threads);
+
+// The rows per tile for a GEMM of `rows` output channels on `threads` threads: 64, in tiles of
+// up to 6 columns (17 loads per 24 vpdpbusd), once there are 4 blocks of 16 (49 rows), and with
+// more than one thread once each thread gets two such tiles; otherwise 32, in tiles of up to 12
+// columns (26 loads per 24).
+int64_t channel_lane_tile_rows(int64_t rows, int threads);
 
 }  // namespace octet::kernels::avx512

@@ -12,6 +12,7 @@
 
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
 #include "kernels/avx512/pool2d_s8_avx512.hpp"
+#include "kernels/avx512/qgemm_channel_lanes_vnni.hpp"
 #include "kernels/avx512/qadd_table_s8_avx512.hpp"
 #include "kernels/isa.hpp"
 #include "kernels/ref/qconv2d_s8_ref.hpp"
@@ -511,6 +512,43 @@ TEST(QConvAvx2, ChannelLaneTilesChosenByShapeAndLoadPorts) {
   // A 1x1 on 14x14 (208 computed for 196: under a tenth wasted) and a large map: never.
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 196, true));
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(3136, 3248, true));
+}
+
+// The channel-lane tile height: 64 rows (6 columns per tile) from 64 rows on, on more than one
+// thread only with at least two such tiles per thread; 32 rows (12 columns) otherwise.
+TEST(QConvAvx2, ChannelLaneTileRowsByRowsAndThreads) {
+  EXPECT_EQ(avx512::channel_lane_tile_rows(48, 1), 32);
+  EXPECT_EQ(avx512::channel_lane_tile_rows(49, 1), 64);  // 4 blocks of 16, the last one partial
+  EXPECT_EQ(avx512::channel_lane_tile_rows(512, 1), 64);
+  EXPECT_EQ(avx512::channel_lane_tile_rows(240, 2), 32);
+  EXPECT_EQ(avx512::channel_lane_tile_rows(256, 2), 64);
+  EXPECT_EQ(avx512::channel_lane_tile_rows(368, 3), 32);
+  EXPECT_EQ(avx512::channel_lane_tile_rows(384, 3), 64);
+}
+
+// The 64-row channel-lane tiles bit-exact: row counts that end mid-block and mid-tile (the last
+// row tile then has 1 to 3 blocks), column counts from 1 to past a tile's 6 (every edge tile
+// width), depths over several K chunks, and the thread counts that switch between tile heights.
+TEST(QConvAvx2, WideChannelLaneTilesBitExact) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  if (!(available_isas() & static_cast<uint32_t>(Isa::avx512_vnni))) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  std::mt19937 rng(41);
+  int trial = 0;
+  for (int64_t rows : {64, 72, 100, 136, 256}) {
+    for (const auto& [h, w] : {std::pair<int64_t, int64_t>{1, 1}, {1, 5}, {2, 3}, {2, 7}, {3, 4}, {7, 7}}) {
+      const int threads = 1 + trial % 3;
+      // A 3x3 "same" convolution on channel-quad planes and a pointwise one on a panel.
+      const int64_t in_channels = trial % 2 ? 40 : 96;
+      Conv2dShape three{1, in_channels, h, w, rows, h, w, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+      Conv2dShape one{1, in_channels * 3, h, w, rows, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 1};
+      SCOPED_TRACE("rows " + std::to_string(rows) + " map " + std::to_string(h) + "x" + std::to_string(w) +
+                   " threads " + std::to_string(threads) + " tile rows " +
+                   std::to_string(avx512::channel_lane_tile_rows(rows, threads)));
+      check({three, 127, Values::random, -7 + trial, 3, threads, trial % 4 == 0 ? -3 : -128, 127}, rng);
+      check({one, 127, trial % 5 == 0 ? Values::all_max : Values::random, 100 - trial, -9, threads}, rng);
+      ++trial;
+    }
+  }
 }
 
 // The load-port fact the choice reads: AVX-VNNI marks the three-load cores, on every call alike.
