@@ -144,7 +144,7 @@ bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, bool three_loa
   // server, resnet50's 14x14 3x3 layers ran 17% (one thread) and 22% (two) faster on the column
   // tiles in paired runs. Its 7x7 stage, above, came out even either way (0.98-1.05x). The
   // 64-row tiles (17 loads per 24) did not change that: forced onto resnet50's 14x14 layers
-  // they ran 17-30% slower than the column tiles there, while its 7x7 stage gained 5-15%.
+  // they ran 17-30% slower than the column tiles there, while its 7x7 stage gained 5-16%.
   return three_loads_per_cycle && cols <= 256 && round_up(computed_cols, kColTile) * 10 > cols * 11;
 }
 

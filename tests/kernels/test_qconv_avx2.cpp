@@ -514,8 +514,9 @@ TEST(QConvAvx2, ChannelLaneTilesChosenByShapeAndLoadPorts) {
   EXPECT_FALSE(avx2::vnni_channel_lanes_suit(3136, 3248, true));
 }
 
-// The channel-lane tile height: 64 rows (6 columns per tile) from 64 rows on, on more than one
-// thread only with at least two such tiles per thread; 32 rows (12 columns) otherwise.
+// The channel-lane tile height: 64 rows (6 columns per tile) from 4 blocks of 16 rows (49 rows)
+// on, on more than one thread only with at least two such tiles per thread; 32 rows (12
+// columns) otherwise.
 TEST(QConvAvx2, ChannelLaneTileRowsByRowsAndThreads) {
   EXPECT_EQ(avx512::channel_lane_tile_rows(48, 1), 32);
   EXPECT_EQ(avx512::channel_lane_tile_rows(49, 1), 64);  // 4 blocks of 16, the last one partial
@@ -535,7 +536,7 @@ TEST(QConvAvx2, WideChannelLaneTilesBitExact) {
   std::mt19937 rng(41);
   int trial = 0;
   for (int64_t rows : {64, 72, 100, 136, 256}) {
-    for (const auto& [h, w] : {std::pair<int64_t, int64_t>{1, 1}, {1, 5}, {2, 3}, {2, 7}, {3, 4}, {7, 7}}) {
+    for (const auto& [h, w] : {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {1, 3}, {1, 5}, {2, 3}, {2, 7}, {3, 4}, {7, 7}}) {
       const int threads = 1 + trial % 3;
       // A 3x3 "same" convolution on channel-quad planes and a pointwise one on a panel.
       const int64_t in_channels = trial % 2 ? 40 : 96;
