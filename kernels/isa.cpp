@@ -101,4 +101,16 @@ void reset_active_isa() {
   resolved = false;
 }
 
+bool cpu_keeps_clock_under_512_bit_float() {
+#if defined(__x86_64__)
+  static const bool keeps = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f");
+  }();
+  return keeps;
+#else
+  return false;
+#endif
+}
+
 }  // namespace octet::kernels

@@ -29,5 +29,11 @@ void reset_active_isa();
 // AVX-512-VNNI cores before them issue two. A tuning fact, not a path: kernels that issue about
 // one load per vpdpbusd are bound by loads on two-port cores.
 bool cpu_loads_three_per_cycle();
+// Whether 512-bit floating point leaves the core's clock alone: AMD's AVX-512 cores (Zen 4 and
+// later) have no AVX-512 frequency licence; Intel's drop their clock after a stretch of it, and
+// every instruction after pays. A tuning fact: elementwise float loops go 16 lanes wide only
+// where this holds (resnet50's residual Adds 0.55-0.67x of their 8-lane time on Zen 5; on
+// Sapphire Rapids the convolutions around them slowed ~7%).
+bool cpu_keeps_clock_under_512_bit_float();
 
 }  // namespace octet::kernels

@@ -18,6 +18,7 @@
 #include "kernels/avx2/elementwise_s8_avx2.hpp"
 #include "kernels/avx2/pool2d_s8_avx2.hpp"
 #include "kernels/avx2/qadd_affine_s8_avx2.hpp"
+#include "kernels/avx512/qadd_affine_s8_avx512.hpp"
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
 #include "kernels/avx512/pool2d_s8_avx512.hpp"
 #include "kernels/avx512/qadd_table_s8_avx512.hpp"
@@ -261,23 +262,24 @@ class QAddTable final : public Kernel {
     b_count_ = shape_elements(graph.value_info(node.inputs[1]).shape);
     table_ = kernels::make_qadd_table_s8(params_);
 #if defined(OCTET_HAVE_AVX2)
-    // The float form where it provably gives the table's results (checked on all 65536 pairs),
-    // on 8 lanes even where AVX-512 is there: with 16-lane float FMAs in the Adds, the
-    // convolutions between them ran ~7% slower (resnet50, one thread, paired runs: 18.74 ms
-    // against 18.27 with the 8-lane form and 18.66 with the table's gathers), which we take to
-    // be the clock the CPU drops to after 512-bit floating point.
+    // The float form where it provably gives the table's results (checked on all 65536 pairs).
+    // On 16 lanes only where 512-bit float leaves the clock alone (AMD): on Intel's AVX-512 CPUs
+    // the convolutions between the Adds ran ~7% slower with it (resnet50, one thread, paired
+    // runs on Sapphire Rapids: 18.74 ms against 18.27 with the 8-lane form), on Zen 5 the Adds
+    // took 0.55-0.67x of their 8-lane time and nothing around them slowed (11.81 against 12.15).
     if (avx2_) {  // every AVX-512 CPU here has AVX2 too
+      affine_kernel_ = avx512_ && kernels::cpu_keeps_clock_under_512_bit_float() ? kernels::avx512::qadd_affine_s8_avx512
+                                                                                : kernels::avx2::qadd_affine_s8_avx2;
       affine_ = kernels::qadd_affine_form(params_);
-      if (affine_ && !kernels::qadd_affine_form_matches(*affine_, table_.data(), kernels::avx2::qadd_affine_s8_avx2))
-        affine_.reset();
+      if (affine_ && !kernels::qadd_affine_form_matches(*affine_, table_.data(), affine_kernel_)) affine_.reset();
     }
 #endif
   }
   void run(const TensorView* in, TensorView* out) const override {
 #if defined(OCTET_HAVE_AVX2)
     if (affine_) {
-      kernels::avx2::qadd_affine_s8_avx2(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(),
-                                         b_count_, *affine_, table_.data(), out[0].as<int8_t>(), threads_);
+      affine_kernel_(out[0].elements(), in[0].as<const int8_t>(), in[1].as<const int8_t>(), b_count_, *affine_,
+                     table_.data(), out[0].as<int8_t>(), threads_);
       return;
     }
     if (avx512_) {
@@ -297,6 +299,7 @@ class QAddTable final : public Kernel {
 
  private:
   kernels::QAddParams params_;
+  kernels::QAddAffineKernel affine_kernel_ = nullptr;
   int64_t b_count_ = 0;
   std::vector<int8_t> table_;
   std::optional<kernels::QAddAffineForm> affine_;  // set when it matched the table exhaustively

@@ -2,25 +2,11 @@
 
 #include <immintrin.h>
 
+#include "kernels/nearest_rounding_x86.hpp"
 #include "kernels/qadd_table_s8.hpp"
 
 namespace octet::kernels::avx2 {
 namespace {
-
-// AVX2 has no per-instruction rounding: each thread running the form sets round-to-nearest with
-// no flush-to-zero for the loop and restores the caller's MXCSR after it, so the exhaustive check
-// at load time holds whatever mode an embedding application runs in. (The tie window would absorb
-// a one-step change of Y in most layers anyway; this makes it certain, not likely.)
-class NearestRounding {
- public:
-  NearestRounding() : saved_(_mm_getcsr()) { _mm_setcsr(0x1F80); }  // every exception masked, RN, no FTZ/DAZ
-  ~NearestRounding() { _mm_setcsr(saved_); }
-  NearestRounding(const NearestRounding&) = delete;
-  NearestRounding& operator=(const NearestRounding&) = delete;
-
- private:
-  unsigned saved_;
-};
 
 struct Constants {
   __m256 a_coefficient, b_coefficient, offset;

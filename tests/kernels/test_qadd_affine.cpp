@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/avx2/qadd_affine_s8_avx2.hpp"
+#include "kernels/avx512/qadd_affine_s8_avx512.hpp"
 #include "kernels/isa.hpp"
 #include "kernels/qadd_affine_s8.hpp"
 #include "kernels/qadd_table_s8.hpp"
@@ -35,6 +36,8 @@ std::vector<Path> available_paths() {
   const uint32_t isas = available_isas();
   if (isas & static_cast<uint32_t>(Isa::avx2))
     paths.push_back({"avx2", avx2::qadd_affine_s8_avx2});
+  if (isas & static_cast<uint32_t>(Isa::avx512_vnni))
+    paths.push_back({"avx512", avx512::qadd_affine_s8_avx512});
   return paths;
 }
 
