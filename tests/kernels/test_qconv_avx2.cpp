@@ -442,6 +442,36 @@ TEST(PoolAvx2, MaxPoolBitExactAgainstReference) {
   }
 }
 
+// Large enough for the kernels' thread teams (a ResNet stem pool): the planes are shared out
+// dynamically, so every thread count must give the reference's bytes.
+TEST(PoolAvx2, MaxPoolOnThreadsBitExactAgainstReference) {
+  if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(29);
+  Pool2dShape s{};
+  s.batch = 1;
+  s.channels = 37;
+  s.in_h = s.in_w = 112;
+  s.kernel_h = s.kernel_w = 3;
+  s.stride_h = s.stride_w = 2;
+  s.dilation_h = s.dilation_w = 1;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+  s.out_h = s.out_w = 56;
+  std::vector<int8_t> x = make_values(static_cast<size_t>(s.channels * s.in_h * s.in_w), Values::random, -128, 127, rng);
+  const size_t count = static_cast<size_t>(s.channels * s.out_h * s.out_w);
+  std::vector<int8_t> expected(count), got(count);
+  max_pool2d_s8_ref(s, x.data(), expected.data());
+  for (int threads : {1, 2, 3}) {
+    std::fill(got.begin(), got.end(), int8_t{0x55});
+    avx2::max_pool2d_s8_avx2(s, x.data(), got.data(), threads);
+    ASSERT_EQ(got, expected) << threads << " thread(s)";
+    if (available_isas() & static_cast<uint32_t>(Isa::avx512_vnni)) {
+      std::fill(got.begin(), got.end(), int8_t{0x55});
+      ASSERT_TRUE(octet::kernels::avx512::max_pool2d_s8_avx512(s, x.data(), got.data(), threads));
+      ASSERT_EQ(got, expected) << threads << " thread(s), avx512";
+    }
+  }
+}
+
 TEST(PoolAvx2, GlobalAveragePoolBitExact) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937 rng(29);
