@@ -108,7 +108,7 @@ struct OctetProblem {
     // As the cpu backend packs a convolution of s.m output pixels: narrow outputs on the
     // channel-lane tiles (the matrix-vector path keeps its own layout).
     const bool lanes =
-        s.m > 1 && avx2::vnni_channel_lanes_suit(s.m, s.m, octet::kernels::cpu_loads_three_per_cycle());
+        s.m > 1 && avx2::vnni_channel_lanes_suit(s.m, s.m, octet::kernels::cpu_core_loads());
     weights = avx2::pack_weights(w.data(), s.n, s.k, vnni, lanes);
     bias = random_vector<int32_t>(static_cast<size_t>(s.n), -5000, 5000, 2);
     multipliers.assign(static_cast<size_t>(s.n), octet::kernels::QuantizedMultiplier{1 << 30, -10});

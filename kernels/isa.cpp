@@ -1,5 +1,9 @@
 #include "kernels/isa.hpp"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -59,15 +63,19 @@ Isa resolve() {
 
 }  // namespace
 
-bool cpu_loads_three_per_cycle() {
+CoreLoads cpu_core_loads() {
 #if defined(__x86_64__)
-  static const bool three = [] {
+  static const CoreLoads loads = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avxvnni") != 0;
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    // Family = base family + extended family (CPUID leaf 1, EAX bits 8-11 and 20-27).
+    const unsigned family = __get_cpuid(1, &eax, &ebx, &ecx, &edx) ? ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF) : 0;
+    if (__builtin_cpu_is("amd") && family == 0x1A) return CoreLoads::four_narrow;
+    return __builtin_cpu_supports("avxvnni") != 0 ? CoreLoads::three : CoreLoads::two;
   }();
-  return three;
+  return loads;
 #else
-  return false;
+  return CoreLoads::two;
 #endif
 }
 

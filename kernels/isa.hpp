@@ -24,11 +24,16 @@ const char* isa_name(Isa isa);
 // Re-reads OCTET_ISA (tests switch paths within one process).
 void reset_active_isa();
 
-// Whether this core issues three loads per cycle: Intel's Golden Cove and later (Sapphire Rapids,
-// Alder Lake's P cores), recognised by AVX-VNNI, which arrived with them; Ice Lake and other
-// AVX-512-VNNI cores before them issue two. A tuning fact, not a path: kernels that issue about
-// one load per vpdpbusd are bound by loads on two-port cores.
-bool cpu_loads_three_per_cycle();
+// How many loads this core issues per cycle, as the VNNI tiles' choice needs it (a tuning fact,
+// not a path: kernels that issue about one load per vpdpbusd are bound by loads on two-port
+// cores):
+//  - two: Ice Lake and the other AVX-512-VNNI cores before Golden Cove;
+//  - three: Intel's Golden Cove and later (Sapphire Rapids, Alder Lake's P cores), recognised by
+//    AVX-VNNI, which arrived with them;
+//  - four_narrow: AMD Zen 5 (family 1Ah), four loads of up to 256 bits per cycle (two of 512):
+//    the channel-lane tiles' 4-byte broadcasts never wait there.
+enum class CoreLoads { two, three, four_narrow };
+CoreLoads cpu_core_loads();
 // Whether 512-bit floating point leaves the core's clock alone: AMD's AVX-512 cores (Zen 4 and
 // later) have no AVX-512 frequency licence; Intel's drop their clock after a stretch of it, and
 // every instruction after pays. A tuning fact: elementwise float loops go 16 lanes wide only

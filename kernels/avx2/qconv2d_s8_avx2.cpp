@@ -132,7 +132,7 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, b
   return p;
 }
 
-bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, bool three_loads_per_cycle) {
+bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, CoreLoads loads) {
   // At most 4 column blocks: the column tiles then run as 2 + 2 (one weight broadcast per two
   // vpdpbusd) and compute the extended columns too (63 for a 7x7 map).
   if (cols <= 4 * kColTile) return true;
@@ -145,7 +145,11 @@ bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, bool three_loa
   // tiles in paired runs. Its 7x7 stage, above, came out even either way (0.98-1.05x). The
   // 64-row tiles (17 loads per 24) did not change that: forced onto resnet50's 14x14 layers
   // they ran 17-30% slower than the column tiles there, while its 7x7 stage gained 5-16%.
-  return three_loads_per_cycle && cols <= 256 && round_up(computed_cols, kColTile) * 10 > cols * 11;
+  // On Zen 5, whose narrow loads never hold the broadcasts up, they win on every map up to 256
+  // pixels: resnet50's 1x1 layers on 14x14 ran 4-6% faster (one and two threads, alternating
+  // runs), its 1x1 layers on 28x28 (784 columns) 7-28% slower.
+  if (loads == CoreLoads::four_narrow) return cols <= 256;
+  return loads == CoreLoads::three && cols <= 256 && round_up(computed_cols, kColTile) * 10 > cols * 11;
 }
 
 PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int64_t rows, bool vnni,
@@ -155,7 +159,7 @@ PackedWeights pack_conv_weights(const Conv2dShape& s, const int8_t* weights, int
   const bool channel_lanes =
       tiles == VnniTiles::channel_lanes ||
       (tiles == VnniTiles::by_shape &&
-       vnni_channel_lanes_suit(s.out_h * s.out_w, conv_panel_columns(s), cpu_loads_three_per_cycle()));
+       vnni_channel_lanes_suit(s.out_h * s.out_w, conv_panel_columns(s), cpu_core_loads()));
   if (!vnni || pointwise)
     return pack_weights(weights, rows, s.in_channels / s.groups * s.kernel_h * s.kernel_w, vnni, channel_lanes);
   const std::vector<int8_t> reordered = reorder_weights_to_channel_quads(s, weights, rows);

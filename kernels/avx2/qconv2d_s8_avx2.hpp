@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/isa.hpp"
 #include "kernels/ref/conv2d_f32_ref.hpp"
 #include "kernels/ref/qconv2d_s8_ref.hpp"
 
@@ -52,13 +53,14 @@ PackedWeights pack_weights(const int8_t* weights, int64_t rows, int64_t depth, b
 // convolution's extended columns; cols for a plain GEMM): true for narrow outputs, such as
 // ResNet's 7x7 maps, and, on a core that issues three loads per cycle (kernels/isa.hpp), for
 // small maps where the column tiles would waste more than a tenth of their work on extended
-// and padding columns (a 3x3 convolution on a 14x14 map: 224 for 196). The channel-lane tiles
+// and padding columns (a 3x3 convolution on a 14x14 map: 224 for 196), and on one that issues
+// four narrow loads per cycle (Zen 5) for every map up to 256 pixels. The channel-lane tiles
 // load each column's activations by a broadcast of their own, about one load per vpdpbusd.
-bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, bool three_loads_per_cycle);
+bool vnni_channel_lanes_suit(int64_t cols, int64_t computed_cols, CoreLoads loads);
 
 // Which VNNI tiles a convolution's weights are packed for: chosen from the output size and the
 // core (vnni_channel_lanes_suit of out_h * out_w and conv_panel_columns, with
-// cpu_loads_three_per_cycle), or forced (tests run both on every shape).
+// cpu_core_loads), or forced (tests run both on every shape).
 enum class VnniTiles { by_shape, columns, channel_lanes };
 
 // One group's convolution weights ([rows][C/groups * kh * kw], OIHW). With `vnni`, a convolution

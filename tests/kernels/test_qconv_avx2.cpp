@@ -3,6 +3,10 @@
 // and zero points, 1/2/3 threads.
 #include <gtest/gtest.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -529,19 +533,27 @@ TEST(ElementwiseAvx2, QAddTableGatherMatchesTheScalarLookup) {
 
 }  // namespace
 
-// The tile choice by shape: the channel-lane tiles for narrow outputs, and for small maps whose
-// column tiles would waste over a tenth of their work only on a core that issues three loads
-// per cycle.
+// The tile choice by shape: the channel-lane tiles for narrow outputs; for small maps whose
+// column tiles would waste over a tenth of their work on a core that issues three loads per
+// cycle; for every map up to 256 pixels on one that issues four narrow loads.
 TEST(QConvAvx2, ChannelLaneTilesChosenByShapeAndLoadPorts) {
+  using octet::kernels::CoreLoads;
   // ResNet's 7x7 maps (49 columns, 63 extended): on every core.
-  EXPECT_TRUE(avx2::vnni_channel_lanes_suit(49, 63, true));
-  EXPECT_TRUE(avx2::vnni_channel_lanes_suit(49, 63, false));
-  // A 3x3 on 14x14 (196 columns, 224 extended): only with three loads per cycle.
-  EXPECT_TRUE(avx2::vnni_channel_lanes_suit(196, 224, true));
-  EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 224, false));
-  // A 1x1 on 14x14 (208 computed for 196: under a tenth wasted) and a large map: never.
-  EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 196, true));
-  EXPECT_FALSE(avx2::vnni_channel_lanes_suit(3136, 3248, true));
+  for (CoreLoads loads : {CoreLoads::two, CoreLoads::three, CoreLoads::four_narrow})
+    EXPECT_TRUE(avx2::vnni_channel_lanes_suit(49, 63, loads));
+  // A 3x3 on 14x14 (196 columns, 224 extended): not with two loads per cycle.
+  EXPECT_TRUE(avx2::vnni_channel_lanes_suit(196, 224, CoreLoads::three));
+  EXPECT_TRUE(avx2::vnni_channel_lanes_suit(196, 224, CoreLoads::four_narrow));
+  EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 224, CoreLoads::two));
+  // A 1x1 on 14x14 (208 computed for 196: under a tenth wasted): only with four narrow loads.
+  EXPECT_TRUE(avx2::vnni_channel_lanes_suit(196, 196, CoreLoads::four_narrow));
+  EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 196, CoreLoads::three));
+  EXPECT_FALSE(avx2::vnni_channel_lanes_suit(196, 196, CoreLoads::two));
+  // A 28x28 map and a large one: never.
+  for (CoreLoads loads : {CoreLoads::two, CoreLoads::three, CoreLoads::four_narrow}) {
+    EXPECT_FALSE(avx2::vnni_channel_lanes_suit(784, 784, loads));
+    EXPECT_FALSE(avx2::vnni_channel_lanes_suit(3136, 3248, loads));
+  }
 }
 
 // The channel-lane tile height: 64 rows (6 columns per tile) from 4 blocks of 16 rows (49 rows)
@@ -582,13 +594,21 @@ TEST(QConvAvx2, WideChannelLaneTilesBitExact) {
   }
 }
 
-// The load-port fact the choice reads: AVX-VNNI marks the three-load cores, on every call alike.
-TEST(QConvAvx2, ThreeLoadsPerCycleFollowsAvxVnni) {
+// The load-port fact the choice reads: Zen 5 by its family, otherwise AVX-VNNI marks the
+// three-load cores; the same on every call.
+TEST(QConvAvx2, CoreLoadsFollowFamilyAndAvxVnni) {
+  using octet::kernels::CoreLoads;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  EXPECT_EQ(cpu_loads_three_per_cycle(), __builtin_cpu_supports("avxvnni") != 0);
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  ASSERT_TRUE(__get_cpuid(1, &eax, &ebx, &ecx, &edx));
+  const unsigned family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);
+  const CoreLoads expected = __builtin_cpu_is("amd") && family == 0x1A ? CoreLoads::four_narrow
+                             : __builtin_cpu_supports("avxvnni")       ? CoreLoads::three
+                                                                        : CoreLoads::two;
+  EXPECT_EQ(cpu_core_loads(), expected);
 #else
-  EXPECT_FALSE(cpu_loads_three_per_cycle());
+  EXPECT_EQ(cpu_core_loads(), CoreLoads::two);
 #endif
-  EXPECT_EQ(cpu_loads_three_per_cycle(), cpu_loads_three_per_cycle());
+  EXPECT_EQ(cpu_core_loads(), cpu_core_loads());
 }
