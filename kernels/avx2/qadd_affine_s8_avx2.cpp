@@ -2,8 +2,7 @@
 
 #include <immintrin.h>
 
-#include "kernels/nearest_rounding_x86.hpp"
-#include "kernels/qadd_table_s8.hpp"
+#include "kernels/qadd_affine_blocks_x86.hpp"
 
 namespace octet::kernels::avx2 {
 namespace {
@@ -63,31 +62,17 @@ __attribute__((always_inline)) inline uint32_t block32(const int8_t* a, const in
   return near_tie;
 }
 
-// Returns the number of lanes taken from the table.
 template <bool Broadcast>
 int64_t run(int64_t count, const int8_t* a, const int8_t* b, const QAddAffineForm& form, const int8_t* table,
             int8_t* output, int threads) {
   const Constants c = constants_of(form);
-  const int64_t vector_end = count / 32 * 32;
-  int64_t from_table_lanes = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : from_table_lanes) if (threads > 1 && count >= (1 << 16))
-  {
-    const NearestRounding nearest;
+  return run_qadd_affine_blocks<32, Broadcast>(count, a, b, table, output, threads, [&] {
     const __m256 b_broadcast_term =
         Broadcast ? _mm256_fmadd_ps(_mm256_set1_ps(static_cast<float>(b[0])), c.b_coefficient, c.offset) : c.offset;
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < vector_end; i += 32) {
-      uint32_t near_tie = block32<Broadcast>(a + i, Broadcast ? b : b + i, b_broadcast_term, c, output + i);
-      while (near_tie != 0) {
-        const int64_t j = i + __builtin_ctz(near_tie);
-        output[j] = qadd_table_entry(table, a[j], b[Broadcast ? 0 : j]);
-        near_tie &= near_tie - 1;
-        ++from_table_lanes;
-      }
-    }
-  }
-  for (int64_t j = vector_end; j < count; ++j) output[j] = qadd_table_entry(table, a[j], b[Broadcast ? 0 : j]);
-  return from_table_lanes;
+    return [&c, a, b, output, b_broadcast_term](int64_t i) -> uint64_t {
+      return block32<Broadcast>(a + i, Broadcast ? b : b + i, b_broadcast_term, c, output + i);
+    };
+  });
 }
 
 }  // namespace

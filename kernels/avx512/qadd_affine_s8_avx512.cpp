@@ -2,8 +2,7 @@
 
 #include <immintrin.h>
 
-#include "kernels/nearest_rounding_x86.hpp"
-#include "kernels/qadd_table_s8.hpp"
+#include "kernels/qadd_affine_blocks_x86.hpp"
 
 namespace octet::kernels::avx512 {
 namespace {
@@ -56,26 +55,13 @@ template <bool Broadcast>
 int64_t run(int64_t count, const int8_t* a, const int8_t* b, const QAddAffineForm& form, const int8_t* table,
             int8_t* output, int threads) {
   const Constants c = constants_of(form);
-  const int64_t vector_end = count / 64 * 64;
-  int64_t from_table_lanes = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : from_table_lanes) if (threads > 1 && count >= (1 << 16))
-  {
-    const NearestRounding nearest;
+  return run_qadd_affine_blocks<64, Broadcast>(count, a, b, table, output, threads, [&] {
     const __m512 b_broadcast_term =
         Broadcast ? _mm512_fmadd_ps(_mm512_set1_ps(static_cast<float>(b[0])), c.b_coefficient, c.offset) : c.offset;
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < vector_end; i += 64) {
-      uint64_t near_tie = block64<Broadcast>(a + i, Broadcast ? b : b + i, b_broadcast_term, c, output + i);
-      while (__builtin_expect(near_tie != 0, 0)) {
-        const int64_t j = i + __builtin_ctzll(near_tie);
-        output[j] = qadd_table_entry(table, a[j], b[Broadcast ? 0 : j]);
-        near_tie &= near_tie - 1;
-        ++from_table_lanes;
-      }
-    }
-  }
-  for (int64_t j = vector_end; j < count; ++j) output[j] = qadd_table_entry(table, a[j], b[Broadcast ? 0 : j]);
-  return from_table_lanes;
+    return [&c, a, b, output, b_broadcast_term](int64_t i) -> uint64_t {
+      return block64<Broadcast>(a + i, Broadcast ? b : b + i, b_broadcast_term, c, output + i);
+    };
+  });
 }
 
 }  // namespace
