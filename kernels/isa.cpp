@@ -61,22 +61,48 @@ Isa resolve() {
   throw std::runtime_error("OCTET_ISA=" + name + " is unknown (ref, avx2, avx512-vnni, neon, neon-dot)");
 }
 
-}  // namespace
-
-CoreLoads cpu_core_loads() {
+CoreLoads detect_core_loads() {
 #if defined(__x86_64__)
-  static const CoreLoads loads = [] {
-    __builtin_cpu_init();
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    // Family = base family + extended family (CPUID leaf 1, EAX bits 8-11 and 20-27).
-    const unsigned family = __get_cpuid(1, &eax, &ebx, &ecx, &edx) ? ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF) : 0;
-    if (__builtin_cpu_is("amd") && family == 0x1A) return CoreLoads::four_narrow;
-    return __builtin_cpu_supports("avxvnni") != 0 ? CoreLoads::three : CoreLoads::two;
-  }();
-  return loads;
+  __builtin_cpu_init();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  // Family = base family + extended family (CPUID leaf 1, EAX bits 8-11 and 20-27).
+  const unsigned family = __get_cpuid(1, &eax, &ebx, &ecx, &edx) ? ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF) : 0;
+  if (__builtin_cpu_is("amd") && family == 0x1A) return CoreLoads::four_narrow;
+  return __builtin_cpu_supports("avxvnni") != 0 ? CoreLoads::three : CoreLoads::two;
 #else
   return CoreLoads::two;
 #endif
+}
+
+const char* core_loads_name(CoreLoads loads) {
+  switch (loads) {
+    case CoreLoads::two: return "two";
+    case CoreLoads::three: return "three";
+    case CoreLoads::four_narrow: return "four-narrow";
+  }
+  return "?";
+}
+
+CoreLoads resolve_core_loads() {
+  const char* forced = std::getenv("OCTET_CORE_LOADS");
+  if (!forced || !*forced) return detect_core_loads();
+  for (CoreLoads loads : {CoreLoads::two, CoreLoads::three, CoreLoads::four_narrow})
+    if (std::string(forced) == core_loads_name(loads)) return loads;
+  throw std::runtime_error(std::string("OCTET_CORE_LOADS=") + forced + " is unknown (two, three, four-narrow)");
+}
+
+bool core_loads_resolved = false;
+CoreLoads core_loads = CoreLoads::two;
+
+}  // namespace
+
+CoreLoads cpu_core_loads() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!core_loads_resolved) {
+    core_loads = resolve_core_loads();
+    core_loads_resolved = true;
+  }
+  return core_loads;
 }
 
 uint32_t available_isas() {
@@ -107,6 +133,7 @@ Isa active_isa() {
 void reset_active_isa() {
   std::lock_guard<std::mutex> lock(mutex);
   resolved = false;
+  core_loads_resolved = false;
 }
 
 bool cpu_keeps_clock_under_512_bit_float() {

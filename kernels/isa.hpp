@@ -21,7 +21,7 @@ uint32_t available_isas();
 // unavailable name throws octet-style std::runtime_error naming it and the available ones).
 Isa active_isa();
 const char* isa_name(Isa isa);
-// Re-reads OCTET_ISA (tests switch paths within one process).
+// Re-reads OCTET_ISA and OCTET_CORE_LOADS (tests switch paths within one process).
 void reset_active_isa();
 
 // How many loads this core issues per cycle, as the VNNI tiles' choice needs it (a tuning fact,
@@ -32,6 +32,8 @@ void reset_active_isa();
 //    AVX-VNNI, which arrived with them;
 //  - four_narrow: AMD Zen 5 (family 1Ah), four loads of up to 256 bits per cycle (two of 512):
 //    the channel-lane tiles' 4-byte broadcasts never wait there.
+// OCTET_CORE_LOADS=two|three|four-narrow forces one (an unknown name throws, naming the
+// known ones); tests use it to run every tile shape on any machine.
 enum class CoreLoads { two, three, four_narrow };
 CoreLoads cpu_core_loads();
 // Whether 512-bit floating point leaves the core's clock alone: AMD's AVX-512 cores (Zen 4 and

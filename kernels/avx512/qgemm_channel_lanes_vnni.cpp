@@ -155,11 +155,15 @@ constexpr int64_t kChunkWeightBytes = 16 * 1024;
 
 }  // namespace
 
-int64_t channel_lane_tile_rows(int64_t rows, int threads) {
+int64_t channel_lane_tile_rows(int64_t rows, int threads, CoreLoads loads) {
   const int64_t blocks = (rows + kLanes - 1) / kLanes;
   // Threads split row tiles: with more than one, at least two wide tiles each, or the narrow
   // tiles' finer split balances better.
-  const bool wide = blocks >= kWideBlocks && (threads <= 1 || blocks >= 2 * kWideBlocks * threads);
+  // Zen 5's four narrow loads per cycle feed the narrow tiles' broadcasts without waiting, and
+  // there the wide tiles lost: resnet50's 7x7 layers 7-11% and its 14x14 ones ~3% slower on
+  // them (one thread; the model 0.4 ms slower, alternating runs; on two threads 1%).
+  const bool wide = loads != CoreLoads::four_narrow && blocks >= kWideBlocks &&
+                    (threads <= 1 || blocks >= 2 * kWideBlocks * threads);
   return (wide ? kWideBlocks : kNarrowBlocks) * kLanes;
 }
 
@@ -168,7 +172,7 @@ void qgemm_channel_lanes_vnni(const PackedWeights& w, const RowOutputStage& s, c
                               int threads) {
   if (cols <= 0) return;
   const int64_t blocks = w.padded_rows / kLanes;
-  const int64_t tile_blocks_max = channel_lane_tile_rows(w.rows, threads) / kLanes;
+  const int64_t tile_blocks_max = channel_lane_tile_rows(w.rows, threads, cpu_core_loads()) / kLanes;
   const bool wide = tile_blocks_max == kWideBlocks;
   const int64_t max_columns = wide ? kWideColumns : kNarrowColumns;
   const int64_t chunk_quads = kChunkWeightBytes / (tile_blocks_max * kLanes * 4);

@@ -24,10 +24,11 @@ void qgemm_channel_lanes_vnni(const avx2::PackedWeights& weights, const avx2::Ro
                               const uint8_t* const* quad_rows, const int64_t* column_offsets, int64_t cols,
                               int8_t* out, int64_t row_stride, int threads);
 
-// The rows per tile for a GEMM of `rows` output channels on `threads` threads: 64, in tiles of
-// up to 6 columns (17 loads per 24 vpdpbusd), once there are 4 blocks of 16 (49 rows), and with
-// more than one thread once each thread gets two such tiles; otherwise 32, in tiles of up to 12
-// columns (26 loads per 24).
-int64_t channel_lane_tile_rows(int64_t rows, int threads);
+// The rows per tile for a GEMM of `rows` output channels on `threads` threads of a core with
+// `loads` (kernels/isa.hpp; the GEMM passes cpu_core_loads()): 64, in tiles of up to 6 columns
+// (17 loads per 24 vpdpbusd), once there are 4 blocks of 16 (49 rows), with more than one
+// thread once each thread gets two such tiles, and not on a four-narrow-load core; otherwise
+// 32, in tiles of up to 12 columns (26 loads per 24).
+int64_t channel_lane_tile_rows(int64_t rows, int threads, CoreLoads loads);
 
 }  // namespace octet::kernels::avx512

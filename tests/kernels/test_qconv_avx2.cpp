@@ -9,8 +9,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -557,39 +560,68 @@ TEST(QConvAvx2, ChannelLaneTilesChosenByShapeAndLoadPorts) {
 }
 
 // The channel-lane tile height: 64 rows (6 columns per tile) from 4 blocks of 16 rows (49 rows)
-// on, on more than one thread only with at least two such tiles per thread; 32 rows (12
-// columns) otherwise.
-TEST(QConvAvx2, ChannelLaneTileRowsByRowsAndThreads) {
-  EXPECT_EQ(avx512::channel_lane_tile_rows(48, 1), 32);
-  EXPECT_EQ(avx512::channel_lane_tile_rows(49, 1), 64);  // 4 blocks of 16, the last one partial
-  EXPECT_EQ(avx512::channel_lane_tile_rows(512, 1), 64);
-  EXPECT_EQ(avx512::channel_lane_tile_rows(240, 2), 32);
-  EXPECT_EQ(avx512::channel_lane_tile_rows(256, 2), 64);
-  EXPECT_EQ(avx512::channel_lane_tile_rows(368, 3), 32);
-  EXPECT_EQ(avx512::channel_lane_tile_rows(384, 3), 64);
+// on, on more than one thread only with at least two such tiles per thread, and never on a core
+// with four narrow loads per cycle; 32 rows (12 columns) otherwise.
+TEST(QConvAvx2, ChannelLaneTileRowsByRowsThreadsAndLoads) {
+  using octet::kernels::CoreLoads;
+  for (CoreLoads loads : {CoreLoads::two, CoreLoads::three}) {
+    EXPECT_EQ(avx512::channel_lane_tile_rows(48, 1, loads), 32);
+    EXPECT_EQ(avx512::channel_lane_tile_rows(49, 1, loads), 64);  // 4 blocks of 16, the last one partial
+    EXPECT_EQ(avx512::channel_lane_tile_rows(512, 1, loads), 64);
+    EXPECT_EQ(avx512::channel_lane_tile_rows(240, 2, loads), 32);
+    EXPECT_EQ(avx512::channel_lane_tile_rows(256, 2, loads), 64);
+    EXPECT_EQ(avx512::channel_lane_tile_rows(368, 3, loads), 32);
+    EXPECT_EQ(avx512::channel_lane_tile_rows(384, 3, loads), 64);
+  }
+  for (int64_t rows : {48, 49, 512, 2048}) EXPECT_EQ(avx512::channel_lane_tile_rows(rows, 1, CoreLoads::four_narrow), 32);
 }
+
+// OCTET_CORE_LOADS for the length of a scope (the kernels re-read it), restored after.
+class ScopedCoreLoads {
+ public:
+  explicit ScopedCoreLoads(const char* value) {
+    if (const char* old = std::getenv("OCTET_CORE_LOADS")) old_ = old;
+    ::setenv("OCTET_CORE_LOADS", value, 1);
+    octet::kernels::reset_active_isa();
+  }
+  ~ScopedCoreLoads() {
+    if (old_.empty()) ::unsetenv("OCTET_CORE_LOADS");
+    else ::setenv("OCTET_CORE_LOADS", old_.c_str(), 1);
+    octet::kernels::reset_active_isa();
+  }
+  ScopedCoreLoads(const ScopedCoreLoads&) = delete;
+  ScopedCoreLoads& operator=(const ScopedCoreLoads&) = delete;
+
+ private:
+  std::string old_;
+};
 
 // The 64-row channel-lane tiles bit-exact: row counts that end mid-block and mid-tile (the last
 // row tile then has 1 to 3 blocks), column counts from 1 to past a tile's 6 (every edge tile
-// width), depths over several K chunks, and the thread counts that switch between tile heights.
+// width), depths over several K chunks, and the thread counts that switch between tile heights;
+// on a two-load core (forced), which takes them, and on a four-narrow-load one, which does not.
 TEST(QConvAvx2, WideChannelLaneTilesBitExact) {
   if (!have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   if (!(available_isas() & static_cast<uint32_t>(Isa::avx512_vnni))) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  std::mt19937 rng(41);
-  int trial = 0;
-  for (int64_t rows : {64, 72, 100, 136, 256}) {
-    for (const auto& [h, w] : {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {1, 3}, {1, 5}, {2, 3}, {2, 7}, {3, 4}, {7, 7}}) {
-      const int threads = 1 + trial % 3;
-      // A 3x3 "same" convolution on channel-quad planes and a pointwise one on a panel.
-      const int64_t in_channels = trial % 2 ? 40 : 96;
-      Conv2dShape three{1, in_channels, h, w, rows, h, w, 3, 3, 1, 1, 1, 1, 1, 1, 1};
-      Conv2dShape one{1, in_channels * 3, h, w, rows, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 1};
-      SCOPED_TRACE("rows " + std::to_string(rows) + " map " + std::to_string(h) + "x" + std::to_string(w) +
-                   " threads " + std::to_string(threads) + " tile rows " +
-                   std::to_string(avx512::channel_lane_tile_rows(rows, threads)));
-      check({three, 127, Values::random, -7 + trial, 3, threads, trial % 4 == 0 ? -3 : -128, 127}, rng);
-      check({one, 127, trial % 5 == 0 ? Values::all_max : Values::random, 100 - trial, -9, threads}, rng);
-      ++trial;
+  for (const char* loads : {"two", "four-narrow"}) {
+    const ScopedCoreLoads forced(loads);
+    SCOPED_TRACE(std::string("OCTET_CORE_LOADS=") + loads);
+    std::mt19937 rng(41);
+    int trial = 0;
+    for (int64_t rows : {64, 72, 100, 136, 256}) {
+      for (const auto& [h, w] : {std::pair<int64_t, int64_t>{1, 1}, {1, 2}, {1, 3}, {1, 5}, {2, 3}, {2, 7}, {3, 4}, {7, 7}}) {
+        const int threads = 1 + trial % 3;
+        // A 3x3 "same" convolution on channel-quad planes and a pointwise one on a panel.
+        const int64_t in_channels = trial % 2 ? 40 : 96;
+        Conv2dShape three{1, in_channels, h, w, rows, h, w, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+        Conv2dShape one{1, in_channels * 3, h, w, rows, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 1};
+        SCOPED_TRACE("rows " + std::to_string(rows) + " map " + std::to_string(h) + "x" + std::to_string(w) +
+                     " threads " + std::to_string(threads) + " tile rows " +
+                     std::to_string(avx512::channel_lane_tile_rows(rows, threads, cpu_core_loads())));
+        check({three, 127, Values::random, -7 + trial, 3, threads, trial % 4 == 0 ? -3 : -128, 127}, rng);
+        check({one, 127, trial % 5 == 0 ? Values::all_max : Values::random, 100 - trial, -9, threads}, rng);
+        ++trial;
+      }
     }
   }
 }
@@ -611,4 +643,18 @@ TEST(QConvAvx2, CoreLoadsFollowFamilyAndAvxVnni) {
   EXPECT_EQ(cpu_core_loads(), CoreLoads::two);
 #endif
   EXPECT_EQ(cpu_core_loads(), cpu_core_loads());
+  {
+    const ScopedCoreLoads forced("three");
+    EXPECT_EQ(cpu_core_loads(), CoreLoads::three);
+  }
+  {
+    const ScopedCoreLoads forced("five");
+    try {
+      cpu_core_loads();
+      ADD_FAILURE() << "OCTET_CORE_LOADS=five was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("OCTET_CORE_LOADS=five is unknown (two, three, four-narrow)"), std::string::npos)
+          << e.what();
+    }
+  }
 }
