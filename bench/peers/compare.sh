@@ -111,13 +111,19 @@ echo "export     onnx-qdq ($activations activations) -> $qdq" >&2
 run "$octet" export "$int8" --format onnx-qdq --activations "$activations" -o "$qdq" > /dev/null
 
 # 3. Latency medians, one thread count at a time, all four in the same run.
+# Each run's JSON is read only after the run has ended: a parser in a pipe starts alongside it,
+# and node's start-up then took one of a 2-core machine's cores during the timed runs (Octet's
+# two-thread resnet50 medians read 7.8 ms that way against 6.4 without; ORT loads its model for
+# longer than node takes to start, so it was not hit).
 octet_p50() {
-  run "$octet" bench "$1" --backend cpu --threads "$2" --iters "$iters" --warmup "$warmup" --json |
-    json_get "j.latency_ms.p50.toFixed(4)"
+  local json
+  json="$(run "$octet" bench "$1" --backend cpu --threads "$2" --iters "$iters" --warmup "$warmup" --json)" || exit 1
+  json_get "j.latency_ms.p50.toFixed(4)" <<< "$json"
 }
 ort_p50() {
-  run node "$here/ort_bench.mjs" "$1" --threads "$2" --iters "$iters" --warmup "$warmup" |
-    json_get "j.latency_ms.p50.toFixed(4)"
+  local json
+  json="$(run node "$here/ort_bench.mjs" "$1" --threads "$2" --iters "$iters" --warmup "$warmup")" || exit 1
+  json_get "j.latency_ms.p50.toFixed(4)" <<< "$json"
 }
 ratio() { node -e "console.log(($1 / $2).toFixed(2))"; }
 median() { node -e "const v = process.argv.slice(1).map(Number).sort((a, b) => a - b); const h = v.length >> 1;
