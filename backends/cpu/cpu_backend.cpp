@@ -18,9 +18,9 @@
 #include "kernels/avx2/elementwise_s8_avx2.hpp"
 #include "kernels/avx2/pool2d_s8_avx2.hpp"
 #include "kernels/avx2/qadd_affine_s8_avx2.hpp"
-#include "kernels/avx512/qadd_affine_s8_avx512.hpp"
 #include "kernels/avx2/qconv2d_s8_avx2.hpp"
 #include "kernels/avx512/pool2d_s8_avx512.hpp"
+#include "kernels/avx512/qadd_affine_s8_avx512.hpp"
 #include "kernels/avx512/qadd_table_s8_avx512.hpp"
 #endif
 #if defined(OCTET_HAVE_NEON)

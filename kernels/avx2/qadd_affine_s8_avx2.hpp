@@ -2,8 +2,8 @@
 // The residual Add through kernels/qadd_affine_s8.hpp's float form on 8 lanes (AVX2 + FMA): no
 // gathers, ~7 vector instructions per 8 elements (the tie window tested once per 32 lanes).
 // Used on Intel's AVX-512 CPUs too: there the 16-lane version (kernels/avx512) made the Adds
-// faster but the convolutions around them slower (see backends/cpu). Lanes near a rounding tie come from `table`
-// (kernels/qadd_table_s8.hpp).
+// faster but the convolutions around them slower (see backends/cpu). Lanes near a rounding tie
+// come from `table` (kernels/qadd_table_s8.hpp).
 #include <cstdint>
 
 #include "kernels/qadd_affine_s8.hpp"

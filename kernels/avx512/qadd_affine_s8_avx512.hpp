@@ -1,7 +1,7 @@
 #pragma once
 // The residual Add through kernels/qadd_affine_s8.hpp's float form on 16 lanes (AVX-512 F/BW):
-// kernels/avx2/qadd_affine_s8_avx2's loop with twice the lanes and the tie window read straight
-// into a mask. For CPUs that keep their clock under 512-bit floating point
+// kernels/avx2/qadd_affine_s8_avx2's blocks with twice the lanes and the tie window read
+// straight into a mask, in the same loop (kernels/qadd_affine_blocks_x86.hpp). For CPUs that keep their clock under 512-bit floating point
 // (cpu_keeps_clock_under_512_bit_float, kernels/isa.hpp): on the Intel ones it slowed the
 // convolutions around the Adds more than it saved. Lanes near a rounding tie come from `table`.
 #include <cstdint>

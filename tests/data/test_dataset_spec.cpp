@@ -8,6 +8,7 @@
 #include "engine/data/dataset_spec.hpp"
 #include "engine/data/npy.hpp"
 #include "test_helpers.hpp"
+#include "tests/scoped_env.hpp"
 
 namespace octet::data {
 namespace {
@@ -18,29 +19,10 @@ using test::throws_data_error;
 using test::write_file;
 using test::write_gzip;
 
-// Points OCTET_DATASETS_DIR somewhere for the lifetime of the object, then restores it.
-class ScopedDatasetsDir {
+// Points OCTET_DATASETS_DIR somewhere (or nowhere) for the lifetime of the object.
+class ScopedDatasetsDir : public octet::test::ScopedEnv {
  public:
-  explicit ScopedDatasetsDir(const std::optional<std::string>& value) {
-    if (const char* old = std::getenv("OCTET_DATASETS_DIR")) old_ = old;
-    if (value) {
-      ::setenv("OCTET_DATASETS_DIR", value->c_str(), 1);
-    } else {
-      ::unsetenv("OCTET_DATASETS_DIR");
-    }
-  }
-  ~ScopedDatasetsDir() {
-    if (old_) {
-      ::setenv("OCTET_DATASETS_DIR", old_->c_str(), 1);
-    } else {
-      ::unsetenv("OCTET_DATASETS_DIR");
-    }
-  }
-  ScopedDatasetsDir(const ScopedDatasetsDir&) = delete;
-  ScopedDatasetsDir& operator=(const ScopedDatasetsDir&) = delete;
-
- private:
-  std::optional<std::string> old_;
+  explicit ScopedDatasetsDir(const std::optional<std::string>& value) : ScopedEnv("OCTET_DATASETS_DIR", value) {}
 };
 
 std::string image_pixels(uint32_t count, uint32_t rows, uint32_t cols) {

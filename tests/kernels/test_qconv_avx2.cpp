@@ -25,6 +25,7 @@
 #include "kernels/ref/qconv2d_s8_ref.hpp"
 #include "kernels/ref/qgemm_s8_ref.hpp"
 #include "kernels/requantize.hpp"
+#include "tests/scoped_env.hpp"
 
 using namespace octet::kernels;
 
@@ -576,24 +577,19 @@ TEST(QConvAvx2, ChannelLaneTileRowsByRowsThreadsAndLoads) {
   for (int64_t rows : {48, 49, 512, 2048}) EXPECT_EQ(avx512::channel_lane_tile_rows(rows, 1, CoreLoads::four_narrow), 32);
 }
 
-// OCTET_CORE_LOADS for the length of a scope (the kernels re-read it), restored after.
+// OCTET_CORE_LOADS for the length of a scope. reset_active_isa() only marks the value stale, so
+// the kernels' next call reads the variable as it is then: forced inside, restored after.
 class ScopedCoreLoads {
  public:
-  explicit ScopedCoreLoads(const char* value) {
-    if (const char* old = std::getenv("OCTET_CORE_LOADS")) old_ = old;
-    ::setenv("OCTET_CORE_LOADS", value, 1);
+  explicit ScopedCoreLoads(const char* value) : env_("OCTET_CORE_LOADS", std::string(value)) {
     octet::kernels::reset_active_isa();
   }
-  ~ScopedCoreLoads() {
-    if (old_.empty()) ::unsetenv("OCTET_CORE_LOADS");
-    else ::setenv("OCTET_CORE_LOADS", old_.c_str(), 1);
-    octet::kernels::reset_active_isa();
-  }
+  ~ScopedCoreLoads() { octet::kernels::reset_active_isa(); }
   ScopedCoreLoads(const ScopedCoreLoads&) = delete;
   ScopedCoreLoads& operator=(const ScopedCoreLoads&) = delete;
 
  private:
-  std::string old_;
+  octet::test::ScopedEnv env_;
 };
 
 // The 64-row channel-lane tiles bit-exact: row counts that end mid-block and mid-tile (the last
